@@ -1,0 +1,5 @@
+"""``python -m csmkpi``."""
+
+from csmkpi.cli.app import main
+
+main()

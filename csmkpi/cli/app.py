@@ -1,0 +1,50 @@
+"""The Typer app: global options and command registration, no logic.
+
+Heavy modules (polars, rich tables, the engine) are imported inside the
+commands, so ``csmkpi --help`` and ``--version`` stay instant.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from csmkpi import __version__
+from csmkpi.cli.commands.metrics import metrics
+from csmkpi.cli.commands.score import score
+from csmkpi.cli.commands.validate import validate
+
+app = typer.Typer(
+    name="csmkpi",
+    help="Customer Success KPIs (NRR, GRR, churn, CSAT, NPS, FCR, expansion...) per CSM, team, manager, segment "
+    "or region, straight from CRM and billing CSV exports.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"csmkpi {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version and exit.")
+    ] = False,
+) -> None:
+    """Customer Success KPIs per CSM, from CSV exports."""
+
+
+app.command(epilog="See README.md for the metric definitions.")(score)
+app.command()(validate)
+app.command()(metrics)
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()

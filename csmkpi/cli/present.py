@@ -1,0 +1,91 @@
+"""From a result to the user: pick the format, render or serialise, write atomically."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from csmkpi.dimensions import DIMENSIONS
+from csmkpi.errors import ExitCode, OutputError, UsageError
+
+if TYPE_CHECKING:
+    from csmkpi.engine import Scorecard
+
+FORMATS = ("table", "csv", "tsv", "json", "parquet", "markdown")
+LAYOUTS = ("wide", "long")
+
+
+def check_by(by: str) -> None:
+    """Reject an unknown ``--by``."""
+    if by not in DIMENSIONS:
+        raise UsageError(f"--by must be one of {', '.join(DIMENSIONS)}, not {by!r}")
+
+
+def choose_format(fmt: str | None, output: str | None, layout: str) -> str:
+    """The explicit format, else the output file's extension, else table on a terminal and csv when piped."""
+    from csmkpi.output.writers import format_for_path
+
+    if layout not in LAYOUTS:
+        raise UsageError(f"--layout must be wide or long, not {layout!r}")
+    if fmt is not None:
+        fmt = fmt.lower()
+        if fmt not in FORMATS:
+            raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
+        if fmt == "table" and output:
+            raise UsageError("--format table prints to the terminal; choose csv, tsv, json, parquet or markdown for --output")
+        return fmt
+    if output:
+        return format_for_path(output)
+    return "table" if sys.stdout.isatty() else "csv"
+
+
+def output_path(template: str, label: str, inputs: tuple[Path, ...]) -> Path:
+    """Fill ``{period}`` and refuse to overwrite an input file."""
+    path = Path(template.replace("{period}", label))
+    resolved = path.resolve()
+    if any(resolved == p.resolve() for p in inputs):
+        raise OutputError(f"{path}: refusing to overwrite an input file")
+    return path
+
+
+def warn(issues: object, quiet: bool) -> None:
+    """Print warnings to stderr unless quiet."""
+    from csmkpi.cli.runner import stderr_console
+    from csmkpi.output.render import print_issues
+
+    if not quiet and issues:
+        print_issues(stderr_console(), issues)  # type: ignore[arg-type]
+
+
+def emit_frame(frame, fmt: str, output: Path | None, *, escape: bool, quiet: bool) -> None:  # type: ignore[no-untyped-def]
+    """Serialise a frame to a file (atomically) or to stdout."""
+    from csmkpi.cli.runner import stderr_console
+    from csmkpi.output.writers import serialise, write_file
+
+    payload = serialise(frame, fmt, safe=escape)
+    if output is not None:
+        write_file(output, payload)
+        if not quiet:
+            stderr_console().print(f"wrote {output} ({frame.height} rows, {fmt})", highlight=False)
+        return
+    sys.stdout.buffer.write(payload)
+    sys.stdout.flush()
+
+
+def emit_scorecard(
+    card: Scorecard, *, fmt: str, layout: str, output: str | None, quiet: bool, strict: bool, escape: bool
+) -> int:
+    """Show or write a scorecard; return the exit code."""
+    warn(card.warnings, quiet)
+    if fmt == "table":
+        from rich.console import Console
+
+        from csmkpi.output.render import long_table, scorecard_table
+
+        Console().print(scorecard_table(card) if layout == "wide" else long_table(card))
+    else:
+        path = output_path(output, card.period.label, card.inputs) if output else None
+        frame = card.wide_table() if layout == "wide" else card.long_table()
+        emit_frame(frame, fmt, path, escape=escape, quiet=quiet)
+    return int(ExitCode.DATA) if strict and card.warnings else int(ExitCode.OK)

@@ -1,0 +1,164 @@
+"""Which tables and columns a run needs, and loading them validated.
+
+Every problem in every table is collected before the run stops, so one
+``validate`` shows them all. Cross-table checks (unknown accounts, owners who
+are not in csms) are warnings: such units roll up as ``(unassigned)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from csmkpi.errors import DataError, InputMissingError, Issue
+from csmkpi.loading import LINE, TableSource, read_table
+from csmkpi.schemas import TABLES, default_file, table_spec
+from csmkpi.validation import NumberFormat, TableOptions, validate_table
+
+EXTENSIONS = (".csv", ".tsv", ".txt")
+EVENT_TABLES = ("mrr", "subscriptions", "tickets", "surveys", "opportunities", "activities", "assignments")
+
+
+@dataclass
+class Dataset:
+    """Typed tables of a run (only those present) and the warnings found loading them."""
+
+    tables: dict[str, pl.DataFrame] = field(default_factory=dict)
+    warnings: list[Issue] = field(default_factory=list)
+    files: dict[str, Path] = field(default_factory=dict)
+
+    def lazy(self) -> dict[str, pl.LazyFrame]:
+        """Return the tables as LazyFrames without the line column."""
+        return {name: frame.drop(LINE).lazy() for name, frame in self.tables.items()}
+
+
+def dimension_columns(by: str) -> dict[str, set[str]]:
+    """Columns needed to attribute units and group them ``by`` a dimension."""
+    needed: dict[str, set[str]] = {
+        "accounts": {"account_id", "csm_id", "account_name"},
+        "csms": {"csm_id", "csm_name"},
+        "assignments": {"account_id", "csm_id", "start_date", "end_date"},
+    }
+    if by in ("team", "manager"):
+        needed["csms"].add(by)
+    elif by in ("segment", "region"):
+        needed["accounts"].add(by)
+    return needed
+
+
+def merge_columns(*needs: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
+    """Union of column needs per table."""
+    merged: dict[str, set[str]] = {}
+    for need in needs:
+        for table, columns in need.items():
+            merged.setdefault(table, set()).update(columns)
+    return merged
+
+
+def _source(table: str, data_dir: Path, options: Any) -> TableSource | None:
+    """Find a table's file; None when the table is absent (every table is optional)."""
+    if options is not None and options.file:
+        path = data_dir / options.file
+        if not path.is_file():
+            raise InputMissingError(f"{path}: file not found (data.tables.{table}.file in the config)")
+    else:
+        stem = default_file(table).rsplit(".", 1)[0]
+        candidates = [data_dir / f"{stem}{ext}" for ext in EXTENSIONS]
+        path = next((p for p in candidates if p.is_file()), None)  # type: ignore[assignment]
+        if path is None:
+            return None
+    return TableSource(
+        table=table,
+        path=path,
+        columns=dict(options.columns) if options is not None else {},
+        delimiter=(options.delimiter if options is not None else None) or ("\t" if path.suffix == ".tsv" else None),
+        encoding=options.encoding if options is not None else "utf-8",
+    )
+
+
+def _options(options: Any) -> TableOptions:
+    if options is None:
+        return TableOptions()
+    fmt = options.number_format
+    return TableOptions(
+        date_format=options.date_format,
+        number_format=NumberFormat(fmt.thousands, fmt.decimal, fmt.currency) if fmt is not None else None,
+    )
+
+
+def load(
+    data_dir: Path,
+    needed: Mapping[str, Iterable[str]],
+    table_options: Mapping[str, Any],
+    levels: Mapping[str, str] | None = None,
+    *,
+    all_columns: bool = False,
+) -> Dataset:
+    """Read and validate the needed tables; raise ``DataError`` listing every error."""
+    if not data_dir.is_dir():
+        raise InputMissingError(f"{data_dir}: data directory not found (set data.dir in the config or pass --data)")
+    dataset = Dataset()
+    errors: list[Issue] = []
+    for table in TABLES:
+        if table not in needed and not all_columns:
+            continue
+        source = _source(table, data_dir, table_options.get(table))
+        if source is None:
+            continue
+        specs = table_spec(table)
+        required = [name for name, spec in specs.items() if spec.required]
+        keys = TABLES[table].unique
+        wanted = list(specs) if all_columns else [c for c in specs if c in set(needed[table]) | set(keys)]
+        try:
+            raw = read_table(source, wanted, required)
+        except DataError as exc:
+            errors.extend(exc.issues)
+            continue
+        frame, issues = validate_table(raw, _options(table_options.get(table)), levels)
+        errors.extend(i for i in issues if i.level == "error")
+        dataset.warnings.extend(i for i in issues if i.level != "error")
+        dataset.tables[table] = frame
+        dataset.files[table] = source.path
+    if errors:
+        raise DataError(f"the data has {len(errors)} problem{'s' if len(errors) != 1 else ''}", errors)
+    dataset.warnings.extend(_cross_checks(dataset))
+    return dataset
+
+
+def _unknown(dataset: Dataset, table: str, column: str, known: pl.Series, what: str) -> Issue | None:
+    frame = dataset.tables[table]
+    if column not in frame.columns:
+        return None
+    unknown = frame.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(known.implode()))
+    if unknown.is_empty():
+        return None
+    first = unknown.row(0, named=True)
+    return Issue(
+        level="warning",
+        message=f"{what}; such rows roll up as (unassigned)",
+        file=str(dataset.files[table]),
+        line=first[LINE],
+        column=column,
+        value=str(first[column]),
+        check="unknown_reference",
+        more=unknown.height - 1,
+    )
+
+
+def _cross_checks(dataset: Dataset) -> list[Issue]:
+    found: list[Issue | None] = []
+    if "accounts" in dataset.tables:
+        accounts = dataset.tables["accounts"]["account_id"]
+        for table in EVENT_TABLES:
+            if table in dataset.tables:
+                found.append(_unknown(dataset, table, "account_id", accounts, "account_id is not in accounts"))
+    if "csms" in dataset.tables:
+        csms = dataset.tables["csms"]["csm_id"]
+        for table in ("accounts", "assignments"):
+            if table in dataset.tables:
+                found.append(_unknown(dataset, table, "csm_id", csms, "csm_id is not in csms"))
+    return [issue for issue in found if issue is not None]

@@ -1,0 +1,293 @@
+"""The library API: ``score(ScoreRequest) -> Scorecard``. It never prints.
+
+config -> period -> metrics -> tables (read once, validated) -> per KPI:
+units -> attribution -> group -> rollup, all KPIs collected in one
+``collect_all`` -> scoring.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+
+from csmkpi import dataset, periods
+from csmkpi.attribution import attribute
+from csmkpi.config import LoadedConfig, load_config
+from csmkpi.errors import Issue, UsageError
+from csmkpi.metrics.base import Context, Metric, MetricError
+from csmkpi.metrics.registry import discover
+from csmkpi.dimensions import ALL, UNASSIGNED
+from csmkpi.rollup import GROUP, members, rollup, with_group
+from csmkpi.scoring import Target, composite, score_rows
+
+LONG_COLUMNS = (
+    "period",
+    "period_start",
+    "period_end",
+    "group_by",
+    "group",
+    "kpi",
+    "label",
+    "value",
+    "numerator",
+    "denominator",
+    "sample_size",
+    "target",
+    "attainment",
+    "status",
+)
+
+
+@dataclass(frozen=True)
+class ScoreRequest:
+    """Everything a scorecard run depends on; the CLI builds one from its flags."""
+
+    config: Path = Path("configs/kpis.yaml")
+    period: str | None = None
+    start: date | None = None
+    end: date | None = None
+    as_of: date | None = None
+    data: Path | None = None
+    by: str = "csm"
+    kpis: tuple[str, ...] = ()
+    use_entry_points: bool = True
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """A KPI of the config, resolved to its metric and validated params."""
+
+    id: str
+    label: str
+    metric: Metric[Any]
+    params: Any
+    target: Target
+
+
+@dataclass(frozen=True)
+class Scorecard:
+    """A scored period: the long rows (SPEC §6), composite scores and display names."""
+
+    period: periods.Period
+    as_of: date
+    group_by: str
+    kpis: tuple[Kpi, ...]
+    long: pl.DataFrame
+    scores: pl.DataFrame
+    names: dict[str, str]
+    warnings: tuple[Issue, ...] = ()
+    inputs: tuple[Path, ...] = ()  # files read, which an output must never overwrite
+
+    def group_order(self) -> list[str]:
+        """Groups by rank (unranked last, then by name), ALL last."""
+        ordered = self.scores.filter(pl.col(GROUP) != ALL).sort(
+            ["rank", GROUP], nulls_last=True, descending=[False, False]
+        )
+        return [*ordered[GROUP].to_list(), ALL]
+
+    def long_table(self) -> pl.DataFrame:
+        """One row per group and KPI, in rank order, columns as SPEC §6."""
+        order = pl.DataFrame({GROUP: self.group_order()}).with_row_index("__g")
+        kpis = pl.DataFrame({"kpi": [k.id for k in self.kpis]}).with_row_index("__k")
+        return (
+            self.long.join(order, on=GROUP)
+            .join(kpis, on="kpi")
+            .sort("__g", "__k")
+            .select(LONG_COLUMNS)
+        )
+
+    def wide_table(self) -> pl.DataFrame:
+        """One row per group: the group columns, one value column per KPI, score, rank."""
+        long = self.long_table()
+        values = long.pivot(on="kpi", index=GROUP, values="value", aggregate_function=None)
+        head = long.select("period", "period_start", "period_end", "group_by", GROUP).unique(
+            GROUP, maintain_order=True
+        )
+        return (
+            head.join(values, on=GROUP, how="left")
+            .join(self.scores, on=GROUP, how="left")
+            .select(
+                "period", "period_start", "period_end", "group_by", GROUP, *[k.id for k in self.kpis], "score", "rank"
+            )
+        )
+
+
+@dataclass
+class Run:
+    """A prepared run: config, period, KPIs and loaded data."""
+
+    config: LoadedConfig
+    period: periods.Period
+    as_of: date
+    kpis: list[Kpi]
+    data: dataset.Dataset
+    warnings: list[Issue] = field(default_factory=list)
+
+
+def load_metrics_and_config(path: Path, *, use_entry_points: bool = True) -> tuple[LoadedConfig, dict[str, Any], list[Issue]]:
+    """Load the config, then the metrics it may add through ``plugins``, then validate its KPI params."""
+    plain = load_config(path)
+    metrics, warnings = discover(plain.plugins, use_entry_points=use_entry_points)
+    config = load_config(path, {name: metric.params for name, metric in metrics.items()})
+    return config, metrics, warnings
+
+
+def _select_kpis(config: LoadedConfig, metrics: dict[str, Metric[Any]], wanted: tuple[str, ...]) -> list[Kpi]:
+    model = config
+    known = [k.id for k in model.kpis]
+    unknown = [k for k in wanted if k not in known]
+    if unknown:
+        raise UsageError(f"unknown KPI {', '.join(map(repr, unknown))}; the config defines: {', '.join(known)}")
+    scoring = model.scoring
+    return [
+        Kpi(
+            id=k.id,
+            label=k.label or k.id,
+            metric=metrics[k.metric],
+            params=config.params[k.id],
+            target=Target(
+                kpi=k.id,
+                target=k.target,
+                better=k.better,
+                weight=k.weight,
+                min_sample=k.min_sample if k.min_sample is not None else scoring.min_sample,
+            ),
+        )
+        for k in model.kpis
+        if not wanted or k.id in wanted
+    ]
+
+
+def prepare(request: ScoreRequest, *, by: str | None = None) -> Run:
+    """Load the config, resolve the period and read the tables the KPIs need."""
+    config, metrics, warnings = load_metrics_and_config(request.config, use_entry_points=request.use_entry_points)
+    as_of = request.as_of or date.today()
+    period = periods.resolve(
+        request.period,
+        start=request.start,
+        end=request.end,
+        as_of=as_of,
+        fiscal_year_start_month=config.calendar.fiscal_year_start_month,
+    )
+    kpis = _select_kpis(config, metrics, request.kpis)
+    needs = [dataset.dimension_columns(by or request.by)]
+    for kpi in kpis:
+        columns = dict(kpi.metric.columns)
+        needs.append(columns)
+    data_dir = request.data if request.data is not None else config.data_dir
+    data = dataset.load(
+        data_dir,
+        dataset.merge_columns(*needs),
+        config.data.tables,
+        config.checks,
+    )
+    return Run(config, period, as_of, kpis, data, [*warnings, *data.warnings])
+
+
+def kpi_units(run: Run, kpi: Kpi, by: str, tables: dict[str, pl.LazyFrame]) -> pl.LazyFrame:
+    """The KPI's unit rows with ``owner`` and ``group``; raises ``MetricError`` when not computable."""
+    ctx = Context(run.period, tables, run.config.attribution)
+    units = kpi.metric.units(ctx, kpi.params)
+    return with_group(attribute(units, tables), by, tables)
+
+
+def _not_computable(group_members: pl.DataFrame) -> pl.DataFrame:
+    groups = [*sorted(group_members[GROUP].to_list()), ALL]
+    return pl.DataFrame(
+        {
+            GROUP: groups,
+            "numerator": [None] * len(groups),
+            "denominator": [None] * len(groups),
+            "sample_size": [0] * len(groups),
+            "value": [None] * len(groups),
+        },
+        schema={GROUP: pl.String, "numerator": pl.Float64, "denominator": pl.Float64, "sample_size": pl.Int64, "value": pl.Float64},
+    )
+
+
+def _names(run: Run, by: str) -> dict[str, str]:
+    csms = run.data.tables.get("csms")
+    if by != "csm" or csms is None or "csm_name" not in csms.columns:
+        return {}
+    return {row[0]: row[1] for row in csms.select("csm_id", "csm_name").iter_rows() if row[1]}
+
+
+def score(request: ScoreRequest) -> Scorecard:
+    """Compute the scorecard of a request."""
+    run = prepare(request)
+    return score_run(run, request.by)
+
+
+def score_run(run: Run, by: str) -> Scorecard:
+    """Score a prepared run grouped ``by`` a dimension."""
+    tables = run.data.lazy()
+    group_members = members(by, tables).collect()
+    warnings = list(run.warnings)
+    plans: dict[str, pl.LazyFrame] = {}
+    for kpi in run.kpis:
+        try:
+            units = kpi_units(run, kpi, by, tables)
+        except MetricError as exc:
+            warnings.append(Issue("warning", f"KPI {kpi.id!r} ({kpi.metric.name}) is not computable: {exc}"))
+            continue
+        plans[kpi.id] = rollup(units, kpi.metric.aggregation, group_members.lazy())
+    collected = dict(zip(plans, pl.collect_all(list(plans.values())), strict=True))
+    scoring = run.config.scoring
+    parts = []
+    for kpi in run.kpis:
+        rows = collected.get(kpi.id)
+        if rows is None:
+            rows = _not_computable(group_members)
+        rows = score_rows(rows, kpi.target, cap=scoring.cap, amber_at=scoring.amber_at)
+        parts.append(rows.with_columns(pl.lit(kpi.id).alias("kpi"), pl.lit(kpi.label).alias("label")))
+    long = pl.concat(parts, how="vertical_relaxed").with_columns(
+        pl.lit(run.period.label).alias("period"),
+        pl.lit(run.period.start).alias("period_start"),
+        pl.lit(run.period.end).alias("period_end"),
+        pl.lit(by).alias("group_by"),
+        pl.col("sample_size").cast(pl.Int64),
+    )
+    scores = composite(long, [k.target for k in run.kpis])
+    return Scorecard(
+        period=run.period,
+        as_of=run.as_of,
+        group_by=by,
+        kpis=tuple(run.kpis),
+        long=long,
+        scores=scores,
+        names={UNASSIGNED: UNASSIGNED, ALL: "All"} | _names(run, by),
+        warnings=tuple(warnings),
+        inputs=(run.config.path, *run.data.files.values()),
+    )
+
+
+@dataclass(frozen=True)
+class ValidationReport:
+    """What ``validate`` found: rows per table read and the warnings."""
+
+    config: Path
+    rows: dict[str, int]
+    files: dict[str, Path]
+    warnings: tuple[Issue, ...]
+
+
+def validate(config_path: Path, data: Path | None = None, *, use_entry_points: bool = True) -> ValidationReport:
+    """Check the config and every column of every table present; raise on the first failing layer."""
+    config, _, warnings = load_metrics_and_config(config_path, use_entry_points=use_entry_points)
+    loaded = dataset.load(
+        data if data is not None else config.data_dir,
+        {},
+        config.data.tables,
+        config.checks,
+        all_columns=True,
+    )
+    return ValidationReport(
+        config=config_path,
+        rows={name: frame.height for name, frame in loaded.tables.items()},
+        files=loaded.files,
+        warnings=(*warnings, *loaded.warnings),
+    )

@@ -1,0 +1,273 @@
+"""Read input files as text, exactly as written, with a physical line number per row.
+
+Every column is read as text (casting is validation's job), only the columns a
+run needs are read, and the file's structure (ragged rows, blank lines, unclosed
+quotes, multi-line quoted fields) is checked by a second lazy scan of its lines,
+because Polars pads short rows and counts records, not lines (SPEC §2).
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import io
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from csmkpi.errors import DataError, InputMissingError, Issue
+
+if TYPE_CHECKING:
+    import polars as pl
+
+LINE = "__line"
+FIELDS = "__fields"
+DELIMITERS = (",", ";", "\t", "|")
+_LINE_SEPARATOR = "\x1f"  # a byte no text export uses, so each physical line is one field
+
+
+@dataclass(frozen=True)
+class TableSource:
+    """Where a table lives and how its file is written."""
+
+    table: str
+    path: Path
+    columns: Mapping[str, str] = field(default_factory=dict)  # canonical -> header
+    delimiter: str | None = None
+    encoding: str = "utf-8"
+
+    @property
+    def display(self) -> str:
+        """Return the file name used in messages."""
+        return str(self.path)
+
+
+@dataclass(frozen=True)
+class RawTable:
+    """A table's needed columns as text, plus ``__line`` and ``__fields``."""
+
+    table: str
+    source: TableSource
+    frame: pl.DataFrame
+    header: tuple[str, ...]
+    delimiter: str
+    mapping: Mapping[str, str]  # canonical -> the file's header
+
+
+def _issue(source: TableSource, message: str, **kw: object) -> Issue:
+    return Issue(level="error", message=message, file=source.display, **kw)  # type: ignore[arg-type]
+
+
+def read_bytes(source: TableSource) -> bytes:
+    """Read the file, transcoding a declared non-UTF-8 encoding to UTF-8."""
+    try:
+        data = source.path.read_bytes()
+    except FileNotFoundError as exc:
+        raise InputMissingError(f"{source.display}: file not found") from exc
+    except OSError as exc:
+        raise InputMissingError(f"{source.display}: cannot read file: {exc.strerror}") from exc
+    if not data:
+        raise DataError(
+            f"{source.display}: the file is empty (0 bytes)",
+            [_issue(source, "the file is empty (0 bytes); a valid empty table needs at least a header line")],
+        )
+    encoding = codecs.lookup(source.encoding).name
+    if encoding in ("utf-8", "utf-8-sig"):
+        _check_utf8(source, data)
+        return data
+    try:
+        return data.decode(encoding).encode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DataError(
+            f"{source.display}: cannot decode as {source.encoding}",
+            [_issue(source, f"byte {data[exc.start]:#04x} cannot be decoded as {source.encoding}", line=line)],
+        ) from exc
+
+
+def _check_utf8(source: TableSource, data: bytes) -> None:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise DataError(
+            f"{source.display}: not valid UTF-8",
+            [
+                _issue(
+                    source,
+                    f"byte {data[exc.start]:#04x} is not valid UTF-8; if the file was saved by Excel or "
+                    "another Windows program, declare its encoding in the config, e.g. "
+                    f"data.tables.{source.table}.encoding: cp1252",
+                    line=line,
+                )
+            ],
+        ) from exc
+
+
+def read_header(source: TableSource, data: bytes) -> tuple[str, tuple[str, ...]]:
+    """Return the delimiter and the header's column names."""
+    head = data[:65536].decode("utf-8", errors="replace").lstrip("\ufeff")
+    first_line = head.split("\n", 1)[0]
+    delimiter = source.delimiter or max(DELIMITERS, key=first_line.count)
+    if not first_line.count(delimiter):
+        delimiter = source.delimiter or ","
+    reader = csv.reader(io.StringIO(head), delimiter=delimiter)
+    header = tuple(name.strip() for name in next(reader, []))
+    seen: dict[str, int] = {}
+    issues = []
+    for position, name in enumerate(header, start=1):
+        if name in seen:
+            issues.append(
+                _issue(source, f"duplicate column name (also column {seen[name]})", line=1, column=name)
+            )
+        seen.setdefault(name, position)
+    if issues:
+        raise DataError(f"{source.display}: duplicate column names", issues)
+    return delimiter, header
+
+
+def resolve_columns(
+    source: TableSource, header: tuple[str, ...], wanted: Collection[str], required: Collection[str]
+) -> tuple[dict[str, str], list[Issue]]:
+    """Map canonical column names onto the file's headers.
+
+    A configured mapping must name an existing header; otherwise the canonical name
+    is matched exactly, then trimmed and case-insensitively.
+    """
+    folded = {name.casefold(): name for name in header}
+    found: dict[str, str] = {}
+    issues: list[Issue] = []
+    for column in wanted:
+        mapped = source.columns.get(column)
+        if mapped is not None:
+            if mapped in header:
+                found[column] = mapped
+            elif mapped.strip().casefold() in folded:
+                found[column] = folded[mapped.strip().casefold()]
+            else:
+                issues.append(
+                    _issue(
+                        source,
+                        f"the config maps column {column!r} to header {mapped!r}, which the file does not have",
+                        line=1,
+                        column=mapped,
+                        expected="one of " + ", ".join(header),
+                    )
+                )
+        elif column in header:
+            found[column] = column
+        elif column.casefold() in folded:
+            found[column] = folded[column.casefold()]
+        elif column in required:
+            issues.append(
+                _issue(
+                    source,
+                    "missing required column",
+                    line=1,
+                    column=column,
+                    expected=f"a header named {column!r} or a mapping in data.tables.{source.table}.columns",
+                )
+            )
+    return found, issues
+
+
+def _structure(data: bytes, delimiter: str) -> pl.LazyFrame:
+    """Per physical line: its number, delimiters outside quotes, quote count."""
+    import polars as pl
+
+    text = pl.col("text").fill_null("").str.strip_suffix("\r")
+    quotes = text.str.count_matches('"', literal=True)
+    opened = ((quotes.cum_sum() - quotes) % 2) == 1  # the line starts inside a quoted field
+    unquoted = (
+        pl.when(opened).then(text.str.replace(r'^[^"]*(?:"|$)', "")).otherwise(text).str.replace_all(r'"[^"]*(?:"|$)', "")
+    )
+    return (
+        pl.scan_csv(
+            data,
+            has_header=False,
+            separator=_LINE_SEPARATOR,
+            quote_char=None,
+            schema={"text": pl.String},
+            truncate_ragged_lines=True,
+            empty_string_is_null=False,
+        )
+        .with_row_index("line", offset=1)
+        .select(
+            "line",
+            opened.alias("continues"),
+            unquoted.str.count_matches(delimiter, literal=True).alias("delims"),
+            (text.str.strip_chars() == "").alias("blank"),
+            (quotes.sum() % 2 == 1).alias("unclosed"),
+        )
+    )
+
+
+def _records(lines: pl.DataFrame) -> pl.DataFrame:
+    """Fold physical lines into records: first line, field count, blank."""
+    import polars as pl
+
+    if not lines["continues"].any():
+        return lines.select("line", (pl.col("delims") + 1).alias("fields"), "blank")
+    return (
+        lines.with_columns((~pl.col("continues")).cum_sum().alias("record"))
+        .group_by("record", maintain_order=True)
+        .agg(
+            pl.col("line").first(),
+            (pl.col("delims").sum() + 1).alias("fields"),
+            (pl.col("blank").all() & (pl.len() == 1)).alias("blank"),
+        )
+        .drop("record")
+    )
+
+
+def _raise_unclosed(source: TableSource, lines: pl.DataFrame) -> None:
+    import polars as pl
+
+    if lines.height and lines["unclosed"][0]:
+        start = lines.filter(~pl.col("continues"))["line"][-1]
+        raise DataError(
+            f"{source.display}: unclosed quote",
+            [_issue(source, "a quoted field opened here is never closed", line=int(start))],
+        )
+
+
+def read_table(source: TableSource, wanted: Collection[str], required: Collection[str]) -> RawTable:
+    """Read the wanted canonical columns of one CSV/TSV file as text.
+
+    Blank lines are removed; ``__line`` (physical line) and ``__fields`` (field
+    count, for the ragged-row check) are added. Raises ``DataError`` when the
+    file cannot be read as a table at all.
+    """
+    import polars as pl
+
+    data = read_bytes(source)
+    delimiter, header = read_header(source, data)
+    mapping, issues = resolve_columns(source, header, wanted, required)
+    if issues:
+        raise DataError(f"{source.display}: columns do not match", issues)
+    main = pl.scan_csv(
+        data,
+        separator=delimiter,
+        infer_schema=False,
+        truncate_ragged_lines=True,
+        empty_string_is_null=False,
+    ).select([pl.col(user).alias(canonical) for canonical, user in mapping.items()])
+    structure = _structure(data, delimiter)
+    try:
+        frame, lines = pl.collect_all([main, structure])
+    except pl.exceptions.PolarsError as exc:
+        _raise_unclosed(source, structure.collect())
+        raise DataError(
+            f"{source.display}: cannot be read as {delimiter!r}-delimited text",
+            [_issue(source, f"cannot be parsed: {str(exc).splitlines()[0]}")],
+        ) from exc
+    _raise_unclosed(source, lines)
+    records = _records(lines).slice(1)  # the header is record 0
+    if records.height != frame.height:
+        raise DataError(
+            f"{source.display}: cannot be read as {delimiter!r}-delimited text",
+            [_issue(source, f"found {records.height} records but parsed {frame.height} rows; check quoting")],
+        )
+    frame = frame.with_columns(records["line"].alias(LINE), records["fields"].alias(FIELDS))
+    return RawTable(source.table, source, frame.filter(~records["blank"]), header, delimiter, mapping)

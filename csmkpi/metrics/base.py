@@ -1,0 +1,137 @@
+"""The metric plugin interface (SPEC §4).
+
+A metric is a frozen value: metadata for ``csmkpi metrics`` plus one pure
+function from the loaded tables and the period to *unit rows*. It never
+aggregates; ``rollup`` pools every metric's units the same way.
+
+Unit rows are a LazyFrame with the columns of ``UNIT_SCHEMA`` plus any detail
+columns the metric wants ``explain`` to show.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from typing import Generic, TypeVar
+
+import polars as pl
+from pydantic import BaseModel, ConfigDict
+
+from csmkpi.periods import Period
+
+P = TypeVar("P", bound=BaseModel)
+
+UNIT_SCHEMA: dict[str, pl.DataType] = {
+    "account_id": pl.String(),
+    "date": pl.Date(),  # the unit belongs to the account's owner on this date
+    "actor": pl.String(),  # a CSM who acted, overriding the owner (activity_count only)
+    "numerator": pl.Float64(),
+    "denominator": pl.Float64(),
+    "sample": pl.Int64(),
+}
+
+
+class Aggregation(str, Enum):
+    """How a group's value is made from its units."""
+
+    RATIO = "ratio"  # Σ numerator / Σ denominator
+    SUM = "sum"  # Σ numerator
+    MEDIAN = "median"  # median of the units' numerators
+    PER_CSM = "per_csm"  # Σ numerator / distinct owners in the group
+
+
+class Unit(str, Enum):
+    """How a value is displayed: a ratio as a percentage, points, money, a count or days."""
+
+    RATIO = "ratio"
+    POINTS = "points"
+    CURRENCY = "currency"
+    COUNT = "count"
+    DAYS = "days"
+
+
+class Params(BaseModel):
+    """Base of metric params: strict, unknown keys rejected."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class NoParams(Params):
+    """For metrics that take no params."""
+
+
+class MetricError(Exception):
+    """A metric cannot be computed (for example, a table it needs is missing)."""
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a metric's function sees: the typed tables and the period."""
+
+    period: Period
+    tables: Mapping[str, pl.LazyFrame]
+    attribution: str = "period_start"  # or "period_end", for the retention cohort metrics
+
+    def table(self, name: str) -> pl.LazyFrame:
+        """Return a typed table; raise ``MetricError`` when it was not provided."""
+        if name == "revenue":
+            return self.revenue_months()
+        try:
+            return self.tables[name]
+        except KeyError:
+            raise MetricError(f"needs the {name} table ({name}.csv), which is not in the data") from None
+
+    def revenue_months(self) -> pl.LazyFrame:
+        """Return (account_id, month, mrr): the MRR in force at the end of each month."""
+        if "mrr" in self.tables:
+            return self.tables["mrr"].select("account_id", "month", "mrr")
+        raise MetricError("needs revenue data: the mrr table (mrr.csv), which is not in the data")
+
+    def mrr_at(self, month: date, name: str) -> pl.LazyFrame:
+        """Return (account_id, <name>): each account's MRR snapshot at the end of ``month``."""
+        return (
+            self.revenue_months()
+            .filter(pl.col("month") == month)
+            .group_by("account_id")
+            .agg(pl.col("mrr").sum().alias(name))
+        )
+
+    def events(self, table: str, column: str) -> pl.LazyFrame:
+        """Return the rows of ``table`` whose ``column`` date lies in the period."""
+        return self.table(table).filter(pl.col(column).is_between(self.period.start, self.period.end))
+
+    @property
+    def cohort_date(self) -> date:
+        """The ownership date of retention cohort units (``attribution`` in the config)."""
+        return self.period.end if self.attribution == "period_end" else self.period.start
+
+
+def units_frame(frame: pl.LazyFrame, *details: str) -> pl.LazyFrame:
+    """Select the unit columns (typed, missing ones null) followed by detail columns."""
+    names = frame.collect_schema().names()
+    columns = [
+        (pl.col(name) if name in names else pl.lit(None)).cast(dtype).alias(name) for name, dtype in UNIT_SCHEMA.items()
+    ]
+    return frame.select(*columns, *details)
+
+
+UnitsFn = Callable[[Context, P], pl.LazyFrame]
+
+
+@dataclass(frozen=True)
+class Metric(Generic[P]):
+    """A pluggable metric: metadata plus the function yielding its unit rows."""
+
+    name: str
+    description: str
+    formula: str
+    tables: frozenset[str]
+    columns: Mapping[str, frozenset[str]]
+    params: type[P]
+    units: UnitsFn[P]
+    aggregation: Aggregation = Aggregation.RATIO
+    unit: Unit = Unit.RATIO
+    sample: str = "units"  # what sample_size counts, for docs
+    details: tuple[str, ...] = field(default_factory=tuple)  # extra unit columns explain shows

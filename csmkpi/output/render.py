@@ -1,0 +1,131 @@
+"""Rich rendering for the terminal: the scorecard with coloured status, and issue lists."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+from typing import TYPE_CHECKING  # noqa: I001
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from csmkpi.errors import Issue
+from csmkpi.metrics.base import Unit
+
+if TYPE_CHECKING:
+    from csmkpi.engine import Scorecard
+
+STYLES = {"green": "green", "amber": "yellow", "red": "red", "low-n": "dim", "no-data": "dim"}
+
+
+def format_value(value: float | None, unit: Unit) -> str:
+    """Human form of a value: ratios as percentages (only here), money with separators."""
+    if value is None:
+        return "—"
+    if unit is Unit.RATIO:
+        return f"{value * 100:.1f}%"
+    if unit is Unit.POINTS:
+        return f"{value:+.1f}"
+    if unit is Unit.CURRENCY:
+        return f"{value:,.0f}"
+    if unit is Unit.DAYS:
+        return f"{value:.1f} d"
+    return f"{value:,.0f}"
+
+
+def period_caption(card: Scorecard) -> str:
+    """The resolved period, partial flag and as-of date, for captions and stderr."""
+    period = card.period
+    partial = " · PARTIAL (not over yet)" if period.partial else ""
+    return f"{period.label}: {period.start} → {period.end}{partial} · as of {card.as_of} · by {card.group_by}"
+
+
+def scorecard_table(card: Scorecard) -> Table:
+    """The wide scorecard: one row per group, a coloured cell per KPI, score and rank."""
+    table = Table(title=f"Scorecard {card.period.label}", caption=period_caption(card), caption_justify="left")
+    table.add_column("#", justify="right")
+    table.add_column(card.group_by)
+    if card.names and card.group_by == "csm":
+        table.add_column("name")
+    for kpi in card.kpis:
+        target = "" if kpi.target.target is None else f"\n{'≤' if kpi.target.better == 'lower' else '≥'} "
+        target += "" if kpi.target.target is None else format_value(kpi.target.target, kpi.metric.unit)
+        table.add_column(f"{kpi.label}{target}", justify="right")
+    table.add_column("score", justify="right")
+    cells = {(row["group"], row["kpi"]): row for row in card.long.iter_rows(named=True)}
+    scores = {row["group"]: row for row in card.scores.iter_rows(named=True)}
+    units = {kpi.id: kpi.metric.unit for kpi in card.kpis}
+    for group in card.group_order():
+        rank = scores[group]["rank"]
+        row: list[str | Text] = ["" if rank is None else str(rank), group]
+        if card.names and card.group_by == "csm":
+            row.append(card.names.get(group, ""))
+        for kpi in card.kpis:
+            cell = cells[(group, kpi.id)]
+            status = cell["status"] or ""
+            text = format_value(cell["value"], units[kpi.id])
+            if status == "low-n":
+                text += f" (n={cell['sample_size']})"
+            row.append(Text(text, style=STYLES.get(status, "")))
+        score = scores[group]["score"]
+        row.append("—" if score is None else f"{score:.1f}")
+        table.add_row(*row, end_section=group == card.group_order()[-2] if len(card.group_order()) > 1 else False)
+    return table
+
+
+def long_table(card: Scorecard) -> Table:
+    """One row per group and KPI with numerator, denominator and sample."""
+    table = Table(title=f"Scorecard {card.period.label}", caption=period_caption(card), caption_justify="left")
+    for name in ("group", "kpi", "value", "numerator", "denominator", "n", "target", "attainment", "status"):
+        table.add_column(name, justify="left" if name in ("group", "kpi", "status") else "right")
+    units = {kpi.id: kpi.metric.unit for kpi in card.kpis}
+    for row in card.long_table().iter_rows(named=True):
+        unit = units[row["kpi"]]
+        status = row["status"] or ""
+        table.add_row(
+            row["group"],
+            row["label"],
+            Text(format_value(row["value"], unit), style=STYLES.get(status, "")),
+            "" if row["numerator"] is None else f"{row['numerator']:,.4g}",
+            "" if row["denominator"] is None else f"{row['denominator']:,.4g}",
+            str(row["sample_size"]),
+            "" if row["target"] is None else format_value(row["target"], unit),
+            "" if row["attainment"] is None else f"{row['attainment']:.2f}",
+            Text(status, style=STYLES.get(status, "")),
+        )
+    return table
+
+
+def print_issues(console: Console, issues: Iterable[Issue]) -> None:
+    """Print issues to a (stderr) console, errors in red, warnings in yellow."""
+    for issue in issues:
+        style = "red" if issue.level == "error" else "yellow"
+        console.print(Text(f"{issue.level}: ", style=style) + Text(issue.render()), soft_wrap=True)
+
+
+def _params_text(model: type) -> str:
+    fields = getattr(model, "model_fields", {})
+    parts = []
+    for name, info in fields.items():
+        default = info.get_default(call_default_factory=True)
+        annotation = getattr(info.annotation, "__name__", None) or str(info.annotation).replace("typing.", "")
+        parts.append(f"{name}: {annotation} = {default!r}")
+    return "\n".join(parts) or "(none)"
+
+
+def metrics_listing(metrics: Iterable[Any]) -> Table:
+    """A table of metrics: name, description and formula, tables, params."""
+    table = Table(title="Metrics", show_lines=True)
+    table.add_column("metric", no_wrap=True)
+    table.add_column("definition")
+    table.add_column("tables")
+    table.add_column("params")
+    for metric in sorted(metrics, key=lambda m: m.name):
+        table.add_row(
+            metric.name,
+            f"{metric.description}\n[dim]{metric.formula}[/dim]\nsample: {metric.sample}",
+            ", ".join(sorted(metric.tables)),
+            _params_text(metric.params),
+        )
+    return table

@@ -1,0 +1,136 @@
+"""Machine formats (csv, tsv, json, parquet, markdown) and atomic file writes (SPEC §6).
+
+CSV and TSV neutralise text a spreadsheet would run as a formula (OWASP CSV
+injection): a text cell starting with = + - @, tab, CR, LF or their full-width
+forms, that is not a plain number, gets a leading apostrophe. Numeric and date
+columns are never touched.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+import polars as pl
+
+from csmkpi.errors import OutputError, WriteError
+
+FORMATS = ("table", "csv", "tsv", "json", "parquet", "markdown")
+EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".json": "json", ".parquet": "parquet", ".md": "markdown"}
+_RISKY = r"^[=+\-@\t\r\n＝＋－＠]"
+_PLAIN_NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
+
+
+def format_for_path(path: str) -> str:
+    """Guess the output format from a file name; CSV when unknown."""
+    return EXTENSIONS.get(Path(path).suffix.lower(), "csv")
+
+
+def neutralise(frame: pl.DataFrame) -> pl.DataFrame:
+    """Prefix an apostrophe to text cells (and headers) a spreadsheet would evaluate."""
+    text_columns = [name for name, dtype in frame.schema.items() if dtype == pl.String]
+    safe = frame.with_columns(
+        pl.when(pl.col(name).str.contains(_RISKY) & ~pl.col(name).str.contains(_PLAIN_NUMBER))
+        .then(pl.concat_str(pl.lit("'"), pl.col(name)))
+        .otherwise(pl.col(name))
+        .alias(name)
+        for name in text_columns
+    )
+    renames = {
+        name: f"'{name}" for name in frame.columns if name[:1] in "=+-@\t\r\n＝＋－＠" and not _is_number(name)
+    }
+    return safe.rename(renames)
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _delimited(frame: pl.DataFrame, separator: str, safe: bool) -> bytes:
+    if safe:
+        frame = neutralise(frame)
+    return frame.write_csv(separator=separator, quote_style="non_numeric", null_value="").encode("utf-8")
+
+
+def _markdown(frame: pl.DataFrame) -> bytes:
+    def cell(value: object) -> str:
+        return "" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
+
+    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "|".join("---" for _ in frame.columns) + "|"]
+    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.iter_rows()]
+    return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def _json(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_json(buffer)
+    return buffer.getvalue() + b"\n"
+
+
+def _parquet(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    return buffer.getvalue()
+
+
+def serialise(frame: pl.DataFrame, fmt: str, *, safe: bool = True) -> bytes:
+    """Return a frame in a machine format as bytes."""
+    if fmt == "csv":
+        return _delimited(frame, ",", safe)
+    if fmt == "tsv":
+        return _delimited(frame, "\t", safe)
+    if fmt == "json":
+        return _json(frame)
+    if fmt == "parquet":
+        return _parquet(frame)
+    if fmt == "markdown":
+        return _markdown(frame)
+    raise ValueError(f"unknown format {fmt!r}")
+
+
+@contextlib.contextmanager
+def atomic_open(path: Path) -> Iterator[BinaryIO]:
+    """Write to a temp file in the target's folder, fsync, then ``os.replace`` it into place.
+
+    The temp file is removed on any failure or interruption, so an existing file
+    is never left half-replaced.
+    """
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"{path}: cannot create the output: folder {folder} does not exist")
+    if path.is_dir():
+        raise OutputError(f"{path}: cannot create the output: it is a folder")
+    try:
+        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot create the output: {exc.strerror}") from exc
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(temp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
+        os.replace(temp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        if isinstance(exc, OSError):
+            raise WriteError(f"{path}: error while writing: {exc.strerror or exc}") from exc
+        raise
+
+
+def write_file(path: Path, payload: bytes) -> None:
+    """Write bytes atomically."""
+    with atomic_open(path) as handle:
+        handle.write(payload)

@@ -1,0 +1,82 @@
+"""Pool unit rows into groups: Σ numerator / Σ denominator, never an average of ratios.
+
+Every member of the dimension gets a row (even with no units), ``(unassigned)``
+appears when units land there, and ``ALL`` pools every unit of the department.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import polars as pl
+
+from csmkpi.attribution import OWNER
+from csmkpi.dimensions import ALL, UNASSIGNED
+from csmkpi.metrics.base import Aggregation
+
+GROUP = "group"
+
+
+def with_group(units: pl.LazyFrame, by: str, tables: Mapping[str, pl.LazyFrame]) -> pl.LazyFrame:
+    """Add the ``group`` column to attributed unit rows."""
+    if by == "csm":
+        group = pl.col(OWNER)
+    elif by in ("team", "manager"):
+        if "csms" not in tables:
+            return units.with_columns(pl.lit(UNASSIGNED).alias(GROUP))
+        lookup = tables["csms"].select(pl.col("csm_id").alias(OWNER), pl.col(by).alias(GROUP))
+        return units.join(lookup, on=OWNER, how="left").with_columns(pl.col(GROUP).fill_null(UNASSIGNED))
+    else:
+        if "accounts" not in tables:
+            return units.with_columns(pl.lit(UNASSIGNED).alias(GROUP))
+        lookup = tables["accounts"].select("account_id", pl.col(by).alias(GROUP))
+        return units.join(lookup, on="account_id", how="left").with_columns(pl.col(GROUP).fill_null(UNASSIGNED))
+    return units.with_columns(group.fill_null(UNASSIGNED).alias(GROUP))
+
+
+def members(by: str, tables: Mapping[str, pl.LazyFrame]) -> pl.LazyFrame:
+    """Every member of the dimension: csm_ids, teams and managers of csms; segments and regions of accounts."""
+    source, column = ("csms", "csm_id") if by == "csm" else ("csms", by) if by in ("team", "manager") else ("accounts", by)
+    if source not in tables:
+        return pl.LazyFrame(schema={GROUP: pl.String})
+    return tables[source].select(pl.col(column).alias(GROUP)).drop_nulls().unique()
+
+
+def exact_sum(column: str) -> pl.Expr:
+    """Sum as 10-decimal fixed point: float sums depend on the (parallel, unordered) order of their terms,
+    a decimal sum does not, so the same input gives byte-identical output."""
+    return pl.col(column).cast(pl.Decimal(38, 10)).sum().cast(pl.Float64)
+
+
+def _aggregations(aggregation: Aggregation) -> list[pl.Expr]:
+    numerator = exact_sum("numerator")
+    denominator = exact_sum("denominator")
+    sample = pl.col("sample").sum().alias("sample_size")
+    if aggregation is Aggregation.SUM:
+        return [numerator, pl.lit(None, pl.Float64).alias("denominator"), sample, numerator.alias("value")]
+    if aggregation is Aggregation.MEDIAN:
+        empty = pl.lit(None, pl.Float64)
+        return [empty.alias("numerator"), empty.alias("denominator"), sample, pl.col("numerator").median().alias("value")]
+    if aggregation is Aggregation.PER_CSM:
+        denominator = pl.col(OWNER).drop_nulls().n_unique().cast(pl.Float64).alias("denominator")
+    return [numerator, denominator, sample, (numerator / denominator).alias("value")]
+
+
+def rollup(units: pl.LazyFrame, aggregation: Aggregation, group_members: pl.LazyFrame) -> pl.LazyFrame:
+    """Return one row per group plus ``ALL``: group, numerator, denominator, sample_size, value."""
+    aggs = _aggregations(aggregation)
+    groups = units.group_by(GROUP).agg(aggs)
+    everyone = units.select(pl.lit(ALL).alias(GROUP), *aggs)
+    empty_value = 0.0 if aggregation is Aggregation.SUM else None
+    filled = (
+        group_members.join(groups, on=GROUP, how="full", coalesce=True)
+        .with_columns(
+            pl.col("sample_size").fill_null(0),
+            pl.col("numerator").fill_null(empty_value) if aggregation is Aggregation.SUM else pl.col("numerator"),
+            pl.col("value").fill_null(empty_value) if aggregation is Aggregation.SUM else pl.col("value"),
+        )
+        .sort(GROUP)
+    )
+    result = pl.concat([filled, everyone], how="vertical_relaxed")
+    # A ratio over a zero denominator has no value (never NaN or inf).
+    return result.with_columns(pl.when(pl.col("value").is_finite()).then(pl.col("value")).alias("value"))

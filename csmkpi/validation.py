@@ -1,0 +1,299 @@
+"""Cast raw text to typed columns and check every rule of the data contract.
+
+Each check is a named, vectorised Polars expression that flags bad rows. A
+check's findings become one grouped ``Issue`` (first offending row plus a count
+of the rest). A config may downgrade a named check to a warning; the rows it
+flags are then set aside and counted instead of failing the run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+import polars as pl
+
+from csmkpi.errors import Issue
+from csmkpi.loading import FIELDS, LINE, RawTable
+from csmkpi.schemas import TABLES, ColumnSpec, Kind, table_spec
+
+_TIME = r"(?:[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:[.,]\d{1,9})?)?(?:Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)?)?"
+ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
+ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}" + _TIME + "$"
+ISO_MONTH = r"^\d{4}-\d{2}$"
+NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
+INTEGER = r"^[+-]?\d+$"
+BOOLEANS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False, "y": True, "n": False}
+CASEFOLDED = {("opportunities", "source"), ("activities", "type")}  # enum-like free text (SPEC §4)
+
+
+@dataclass(frozen=True)
+class NumberFormat:
+    """How amounts are written: ``$1,200.00`` or ``1.200,00``."""
+
+    thousands: str | None = None
+    decimal: str = "."
+    currency: str | None = None
+
+
+@dataclass(frozen=True)
+class TableOptions:
+    """Per-table parsing options from the config."""
+
+    date_format: str | None = None
+    number_format: NumberFormat | None = None
+
+
+@dataclass(frozen=True)
+class Check:
+    """A named rule: ``bad`` is true on the rows that break it."""
+
+    name: str
+    column: str | None
+    bad: pl.Expr
+    message: str
+    expected: str | None = None
+    value: pl.Expr | None = None  # what to show as the offending value (default: the raw column)
+
+
+def _text(column: str) -> pl.Expr:
+    """Trimmed text, with empty meaning missing."""
+    text = pl.col(column).str.strip_chars()
+    return pl.when(text == "").then(None).otherwise(text)
+
+
+def _date(text: pl.Expr, kind: Kind, date_format: str | None) -> tuple[pl.Expr, pl.Expr]:
+    """Return (parsed Date, text is valid) for a date, datetime or month column."""
+    if date_format is None:
+        if kind is Kind.MONTH:
+            month = text.str.contains(ISO_MONTH)
+            padded = pl.when(month).then(text + "-01").otherwise(text)
+            return padded.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False).dt.month_start(), (
+                month | text.str.contains(ISO_DATETIME)
+            )
+        # The time of day never changes which period an event is in, so only the date is parsed;
+        # the regex still insists the whole text is an ISO date or datetime.
+        return text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False), text.str.contains(ISO_DATETIME)
+    has_time = any(code in date_format for code in ("%H", "%I", "%M", "%S", "%T", "%R"))
+    if has_time:
+        parsed = text.str.to_datetime(date_format, strict=False).dt.date()
+    else:
+        parsed = text.str.to_date(date_format, strict=False)
+    if kind is Kind.MONTH:
+        iso = text.str.contains(ISO_MONTH)
+        parsed = pl.when(iso).then((text + "-01").str.to_date("%Y-%m-%d", strict=False)).otherwise(parsed)
+        return parsed.dt.month_start(), pl.lit(True)
+    return parsed, pl.lit(True)
+
+
+def _number(text: pl.Expr, fmt: NumberFormat | None) -> pl.Expr:
+    if fmt is not None:
+        if fmt.currency:
+            text = text.str.replace_all(fmt.currency, "", literal=True).str.strip_chars()
+        if fmt.thousands:
+            text = text.str.replace_all(fmt.thousands, "", literal=True)
+        if fmt.decimal != ".":
+            text = text.str.replace_all(fmt.decimal, ".", literal=True)
+    return pl.when(text.str.contains(NUMBER)).then(text.cast(pl.Float64, strict=False))
+
+
+def cast_column(table: str, spec: ColumnSpec, options: TableOptions) -> tuple[pl.Expr, list[Check]]:
+    """Return the typed expression of a column and the checks on its values."""
+    name = spec.name
+    text = _text(name)
+    present = text.is_not_null()
+    checks: list[Check] = []
+    if spec.required:
+        checks.append(Check("missing_value", name, text.is_null(), "missing value in a required column", "a value"))
+    if spec.kind in (Kind.DATE, Kind.DATETIME, Kind.MONTH):
+        typed, valid = _date(text, spec.kind, options.date_format)
+        expected = f"a date in the format {options.date_format}" if options.date_format else spec.expected
+        checks.append(Check("invalid_value", name, present & (typed.is_null() | ~valid), "not a valid date", expected))
+    elif spec.kind is Kind.NUMBER:
+        typed = _number(text, options.number_format)
+        checks.append(
+            Check("invalid_value", name, present & (typed.is_null() | ~typed.is_finite()), "not a number", spec.expected)
+        )
+        typed = pl.when(typed.is_finite()).then(typed)
+    elif spec.kind is Kind.INTEGER:
+        typed = pl.when(text.str.contains(INTEGER)).then(text.cast(pl.Int64, strict=False))
+        checks.append(Check("invalid_value", name, present & typed.is_null(), "not a whole number", spec.expected))
+    elif spec.kind is Kind.BOOL:
+        typed = text.str.to_lowercase().replace_strict(BOOLEANS, default=None, return_dtype=pl.Boolean)
+        checks.append(Check("invalid_value", name, present & typed.is_null(), "not a boolean", spec.expected))
+    elif spec.kind is Kind.ENUM:
+        typed = text.str.to_lowercase()
+        checks.append(
+            Check("unknown_value", name, present & ~typed.is_in(spec.choices), "unknown value", spec.expected)
+        )
+    else:
+        typed = text.str.to_lowercase() if (table, name) in CASEFOLDED else text
+    if spec.ge is not None:
+        checks.append(Check("out_of_range", name, typed < spec.ge, "out of range", spec.expected))
+    if spec.le is not None:
+        checks.append(Check("out_of_range", name, typed > spec.le, "out of range", spec.expected))
+    return typed.alias(name), checks
+
+
+Typed = Mapping[str, pl.Expr]
+
+
+def _moment(column: str, options: TableOptions) -> pl.Expr:
+    """A value that orders timestamps as written (local time; an offset is ignored)."""
+    text = _text(column)
+    if options.date_format is None:
+        return text.str.replace("T", " ", literal=True).str.slice(0, 19)
+    return text.str.to_datetime(options.date_format, strict=False)
+
+
+def _rules_surveys(t: Typed, options: TableOptions) -> list[Check]:
+    if not {"survey", "score"} <= t.keys():
+        return []
+    survey, score = t["survey"], t["score"]
+    bad = ((survey == "csat") & ~score.is_between(1, 5)) | ((survey == "nps") & ~score.is_between(0, 10))
+    return [Check("out_of_range", "score", bad, "score out of range for its survey", "csat 1-5, nps 0-10")]
+
+
+def _rules_tickets(t: Typed, options: TableOptions) -> list[Check]:
+    if not {"opened_at", "resolved_at"} <= t.keys():
+        return []
+    bad = _moment("resolved_at", options) < _moment("opened_at", options)
+    return [
+        Check(
+            "resolved_before_opened",
+            "resolved_at",
+            bad & t["opened_at"].is_not_null() & t["resolved_at"].is_not_null(),
+            "resolved before it was opened",
+            "resolved_at on or after opened_at",
+        )
+    ]
+
+
+def _rules_opportunities(t: Typed, options: TableOptions) -> list[Check]:
+    if not {"stage", "closed_at"} <= t.keys():
+        return []
+    return [
+        Check(
+            "closed_at_missing",
+            "closed_at",
+            t["stage"].is_in(["won", "lost"]) & t["closed_at"].is_null(),
+            "a won or lost opportunity has no closed_at",
+            "a close date for won/lost opportunities",
+        )
+    ]
+
+
+def _end_before_start(t: Typed, options: TableOptions) -> list[Check]:
+    if not {"start_date", "end_date"} <= t.keys():
+        return []
+    return [
+        Check(
+            "end_before_start",
+            "end_date",
+            t["end_date"] < t["start_date"],
+            "ends before it starts",
+            "end_date on or after start_date",
+        )
+    ]
+
+
+def _rules_assignments(t: Typed, options: TableOptions) -> list[Check]:
+    rules = _end_before_start(t, options)
+    if {"account_id", "start_date", "end_date"} <= t.keys():
+        # In start order per account, a range overlaps when it starts on or before the latest end so far.
+        end = t["end_date"].fill_null(pl.date(9999, 12, 31))
+        latest_end = end.cum_max().shift(1).over(t["account_id"], order_by=[t["start_date"], end])
+        rules.append(
+            Check(
+                "overlapping_assignment",
+                "start_date",
+                t["start_date"] <= latest_end,
+                "overlaps another assignment of the same account",
+                "no overlapping date ranges per account",
+            )
+        )
+    return rules
+
+
+ROW_RULES: dict[str, Callable[[Typed, TableOptions], list[Check]]] = {
+    "surveys": _rules_surveys,
+    "tickets": _rules_tickets,
+    "opportunities": _rules_opportunities,
+    "subscriptions": _end_before_start,
+    "assignments": _rules_assignments,
+}
+
+
+def _unique_check(table: str, t: Typed) -> list[Check]:
+    keys = TABLES[table].unique
+    if not keys or not set(keys) <= t.keys():
+        return []
+    key = t[keys[0]] if len(keys) == 1 else pl.struct([t[k].alias(k) for k in keys])
+    return [
+        Check(
+            "duplicate_key",
+            keys[0] if len(keys) == 1 else keys[-1],
+            ~key.is_first_distinct(),
+            f"duplicate {' + '.join(keys)}: an earlier row has the same value",
+            f"unique {' + '.join(keys)}",
+        )
+    ]
+
+
+def validate_table(
+    raw: RawTable, options: TableOptions, levels: Mapping[str, str] | None = None
+) -> tuple[pl.DataFrame, list[Issue]]:
+    """Cast a raw table and run every check on it in one pass.
+
+    Returns the typed frame (``__line`` kept) and the issues found. Rows flagged
+    by a check that ``levels`` downgrades to ``"warning"`` are set aside.
+    """
+    levels = levels or {}
+    specs = table_spec(raw.table)
+    columns = [c for c in raw.frame.columns if c in specs]
+    typed: dict[str, pl.Expr] = {}
+    checks = [
+        Check(
+            "ragged_row",
+            None,
+            pl.col(FIELDS) != len(raw.header),
+            f"the row does not have the header's {len(raw.header)} fields",
+            f"{len(raw.header)} fields separated by {raw.delimiter!r}",
+            value=pl.col(FIELDS).cast(pl.String) + " fields",
+        )
+    ]
+    for name in columns:
+        typed[name], column_checks = cast_column(raw.table, specs[name], options)
+        checks.extend(column_checks)
+    checks.extend(_unique_check(raw.table, typed))
+    checks.extend(ROW_RULES.get(raw.table, lambda t, o: [])(typed, options))
+    flags = [c.bad.fill_null(False).alias(f"__bad{i}") for i, c in enumerate(checks)]
+    frame = raw.frame.select(LINE, *typed.values(), *flags)
+    counts = frame.select(pl.col(f"__bad{i}").sum() for i in range(len(checks))).row(0)
+    issues: list[Issue] = []
+    set_aside = pl.lit(False)
+    for i, (check, count) in enumerate(zip(checks, counts, strict=True)):
+        if not count:
+            continue
+        level = levels.get(check.name, "error")
+        first = int(frame[f"__bad{i}"].arg_true()[0])
+        shown = raw.frame.select(check.value if check.value is not None else pl.col(check.column or FIELDS))
+        message = check.message
+        if level == "warning":
+            set_aside = set_aside | pl.col(f"__bad{i}")
+            message += f"; {count} row{'s' if count != 1 else ''} set aside (check {check.name!r} is a warning)"
+        issues.append(
+            Issue(
+                level=level,
+                message=message,
+                file=raw.source.display,
+                line=int(frame[LINE][first]),
+                column=raw.mapping.get(check.column, check.column) if check.column else None,
+                value=str(shown.item(first, 0)) if check.column or check.value is not None else None,
+                expected=check.expected,
+                check=check.name,
+                more=count - 1,
+            )
+        )
+    frame = frame.filter(~set_aside).select(LINE, *typed.keys())
+    return frame, issues
