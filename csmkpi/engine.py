@@ -21,7 +21,7 @@ from csmkpi.errors import Issue, UsageError
 from csmkpi.metrics.base import Context, Metric, MetricError
 from csmkpi.metrics.registry import discover
 from csmkpi.dimensions import ALL, UNASSIGNED
-from csmkpi.rollup import GROUP, members, rollup, with_group
+from csmkpi.rollup import GROUP, complete, members, rollup, with_group
 from csmkpi.scoring import Target, composite, score_rows
 
 LONG_COLUMNS = (
@@ -236,6 +236,10 @@ def score_run(run: Run, by: str) -> Scorecard:
             continue
         plans[kpi.id] = rollup(units, kpi.metric.aggregation, group_members.lazy())
     collected = dict(zip(plans, pl.collect_all(list(plans.values())), strict=True))
+    every_group = sorted({g for rows in collected.values() for g in rows[GROUP].to_list()} - {ALL})
+    collected = {
+        kpi.id: complete(collected[kpi.id], every_group, kpi.metric.aggregation) for kpi in run.kpis if kpi.id in collected
+    }
     scoring = run.config.scoring
     parts = []
     for kpi in run.kpis:

@@ -80,3 +80,17 @@ def rollup(units: pl.LazyFrame, aggregation: Aggregation, group_members: pl.Lazy
     result = pl.concat([filled, everyone], how="vertical_relaxed")
     # A ratio over a zero denominator has no value (never NaN or inf).
     return result.with_columns(pl.when(pl.col("value").is_finite()).then(pl.col("value")).alias("value"))
+
+
+def complete(rows: pl.DataFrame, groups: list[str], aggregation: Aggregation) -> pl.DataFrame:
+    """Add the groups another KPI produced (``(unassigned)``, owners outside csms) with no units."""
+    missing = [g for g in groups if g not in set(rows[GROUP].to_list())]
+    if not missing:
+        return rows
+    empty = 0.0 if aggregation is Aggregation.SUM else None
+    filler = pl.DataFrame(
+        {GROUP: missing, "numerator": [empty] * len(missing), "denominator": [None] * len(missing),
+         "sample_size": [0] * len(missing), "value": [empty] * len(missing)},
+        schema=rows.schema,
+    )
+    return pl.concat([rows.filter(pl.col(GROUP) != ALL), filler, rows.filter(pl.col(GROUP) == ALL)])
