@@ -149,10 +149,12 @@ class TableConfig(BaseModel):
             message = "unknown encoding '{encoding}'"
             raise PydanticCustomError("unknown_encoding", message, context) from None
         try:
-            b"".decode(value)
+            b"a".decode(value)
         except LookupError:  # a codec such as base64 or rot13
             message = "'{encoding}' is not a text encoding"
             raise PydanticCustomError("not_text_encoding", message, context) from None
+        except UnicodeError:  # a real text encoding, such as utf-16, for which "a" is short
+            pass
         return value
 
 
@@ -448,6 +450,7 @@ class _Builder:
         self.tagged = tagged
         self.problems: list[tuple[Node, str]] = []
         self.bad: set[int] = set()
+        self.incomplete: set[int] = set()  # mappings with a key left out (merge, non-text)
         self._reported: set[tuple[int, str]] = set()
         self._active: set[int] = set()
         self._count = 0
@@ -510,6 +513,7 @@ class _Builder:
             key = self._key(key_node, path)
             value = self.build(value_node, path if key is None else (*path, key))
             if key is None:
+                self.incomplete.add(id(node))
                 continue
             if key in first:  # keep the first, as _child finds it
                 line = first[key].start_mark.line + 1
@@ -588,10 +592,11 @@ def _dotted(loc: Loc) -> str:
 class _Issues:
     """Collect the issues of one config file, located through its YAML nodes."""
 
-    def __init__(self, file: str, root: Node | None = None, bad: set[int] | None = None) -> None:
+    def __init__(self, file: str, root: Node | None = None, builder: _Builder | None = None) -> None:
         self.file = file
         self.root = root
-        self.bad = bad or set()
+        self.bad = builder.bad if builder is not None else set()
+        self.incomplete = builder.incomplete if builder is not None else set()
         self.items: list[Issue] = []
 
     def at(self, position: tuple[int, int | None] | None, message: str) -> None:
@@ -602,12 +607,18 @@ class _Issues:
     def at_node(self, node: Node, message: str) -> None:
         self.at(_position(node), message)
 
-    def at_loc(self, loc: Loc, message: str, *, key: bool = False) -> None:
-        """Add ``loc: message`` at the node of ``loc``, unless YAML flagged it."""
+    def at_loc(self, loc: Loc, message: str, *, key: bool = False, missing: bool = False) -> None:
+        """Add ``loc: message`` at the node of ``loc``, unless the YAML layer caused it.
+
+        That is when the path meets a node YAML already reported, or when a key is
+        ``missing`` from a mapping that had a key left out (say, a merge key).
+        """
         position = None
         if self.root is not None:
             walk = _walk(self.root, loc)
             if walk.passes_through(self.bad, key):
+                return
+            if missing and not walk.complete and id(walk.chain[-1]) in self.incomplete:
                 return
             position = _position(walk.target(key))
         self.at(position, f"{_dotted(loc)}: {message}" if loc else message)
@@ -617,7 +628,8 @@ class _Issues:
             if detail["type"] == _DUPLICATE_KPI_ID:
                 continue  # reported from the raw values, see _check_duplicate_ids
             key = detail["type"] == "extra_forbidden"
-            self.at_loc((*prefix, *detail["loc"]), detail["msg"], key=key)
+            missing = detail["type"] == "missing"
+            self.at_loc((*prefix, *detail["loc"]), detail["msg"], key=key, missing=missing)
 
     def error(self) -> ConfigError:
         issues = sorted(self.items, key=lambda issue: (issue.line or 0, issue.col_no or 0))
@@ -641,7 +653,11 @@ def _compose(text: str, file: str) -> tuple[Node | None, set[int]]:
         mark = exc.problem_mark or exc.context_mark
         position = None if mark is None else (mark.line + 1, mark.column + 1)
         problem = exc.problem or exc.context or "syntax error"
-        context = f" ({exc.context})" if exc.problem and exc.context else ""
+        context = ""
+        if exc.problem and exc.context:
+            where = exc.context_mark
+            at = f" at line {where.line + 1}" if where is not None and where is not mark else ""
+            context = f" ({exc.context}{at})"
         raise _single(file, position, f"invalid YAML: {problem}{context}") from None
     except yaml.YAMLError as exc:  # ReaderError: a character YAML does not allow
         offset = getattr(exc, "position", None)
@@ -657,7 +673,7 @@ def _compose(text: str, file: str) -> tuple[Node | None, set[int]]:
 def _build(text: str, file: str) -> tuple[MappingNode, dict[str, Any], _Builder]:
     """Parse the text into its root mapping and values; raise for an unusable document."""
     root, tagged = _compose(text, file)
-    if root is None:
+    if root is None or (isinstance(root, ScalarNode) and root.style is None and root.value in _NULLS):
         message = "the config is empty: expected a mapping with 'version' and 'kpis'"
         raise _single(file, None, message)
     if not isinstance(root, MappingNode):
@@ -730,7 +746,7 @@ def _parse(
 ) -> LoadedConfig:
     """Parse and validate config text named ``file``; ``data.dir`` is under base_dir."""
     root, data, builder = _build(text, file)
-    issues = _Issues(file, root, builder.bad)
+    issues = _Issues(file, root, builder)
     for node, message in builder.problems:
         issues.at_node(node, message)
     config: LoadedConfig | None = None

@@ -68,9 +68,10 @@ def _source(table: str, data_dir: Path, options: Any) -> TableSource | None:
     else:
         stem = default_file(table).rsplit(".", 1)[0]
         candidates = [data_dir / f"{stem}{ext}" for ext in EXTENSIONS]
-        path = next((p for p in candidates if p.is_file()), None)  # type: ignore[assignment]
-        if path is None:
+        found = next((p for p in candidates if p.is_file()), None)
+        if found is None:
             return None
+        path = found
     return TableSource(
         table=table,
         path=path,
@@ -93,7 +94,7 @@ def _options(options: Any) -> TableOptions:
 def load(
     data_dir: Path,
     needed: Mapping[str, Iterable[str]],
-    table_options: Mapping[str, Any],
+    table_options: Mapping[Any, Any],
     levels: Mapping[str, str] | None = None,
     *,
     all_columns: bool = False,

@@ -7,6 +7,7 @@ units -> attribution -> group -> rollup, all KPIs collected in one
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -17,10 +18,10 @@ import polars as pl
 from csmkpi import dataset, periods
 from csmkpi.attribution import attribute
 from csmkpi.config import LoadedConfig, load_config
+from csmkpi.dimensions import ALL, UNASSIGNED
 from csmkpi.errors import Issue, UsageError
 from csmkpi.metrics.base import Context, Metric, MetricError
 from csmkpi.metrics.registry import discover
-from csmkpi.dimensions import ALL, UNASSIGNED
 from csmkpi.rollup import GROUP, complete, members, rollup, with_group
 from csmkpi.scoring import Target, composite, score_rows
 
@@ -93,20 +94,13 @@ class Scorecard:
         """One row per group and KPI, in rank order, columns as SPEC §6."""
         order = pl.DataFrame({GROUP: self.group_order()}).with_row_index("__g")
         kpis = pl.DataFrame({"kpi": [k.id for k in self.kpis]}).with_row_index("__k")
-        return (
-            self.long.join(order, on=GROUP)
-            .join(kpis, on="kpi")
-            .sort("__g", "__k")
-            .select(LONG_COLUMNS)
-        )
+        return self.long.join(order, on=GROUP).join(kpis, on="kpi").sort("__g", "__k").select(LONG_COLUMNS)
 
     def wide_table(self) -> pl.DataFrame:
         """One row per group: the group columns, one value column per KPI, score, rank."""
         long = self.long_table()
         values = long.pivot(on="kpi", index=GROUP, values="value", aggregate_function=None)
-        head = long.select("period", "period_start", "period_end", "group_by", GROUP).unique(
-            GROUP, maintain_order=True
-        )
+        head = long.select("period", "period_start", "period_end", "group_by", GROUP).unique(GROUP, maintain_order=True)
         return (
             head.join(values, on=GROUP, how="left")
             .join(self.scores, on=GROUP, how="left")
@@ -128,7 +122,9 @@ class Run:
     warnings: list[Issue] = field(default_factory=list)
 
 
-def load_metrics_and_config(path: Path, *, use_entry_points: bool = True) -> tuple[LoadedConfig, dict[str, Any], list[Issue]]:
+def load_metrics_and_config(
+    path: Path, *, use_entry_points: bool = True
+) -> tuple[LoadedConfig, dict[str, Any], list[Issue]]:
     """Load the config, then the metrics it may add through ``plugins``, then validate its KPI params."""
     plain = load_config(path)
     metrics, warnings = discover(plain.plugins, use_entry_points=use_entry_points)
@@ -174,10 +170,8 @@ def prepare(request: ScoreRequest, *, by: str | None = None) -> Run:
         fiscal_year_start_month=config.calendar.fiscal_year_start_month,
     )
     kpis = _select_kpis(config, metrics, request.kpis)
-    needs = [dataset.dimension_columns(by or request.by)]
-    for kpi in kpis:
-        columns = dict(kpi.metric.columns)
-        needs.append(columns)
+    needs: list[Mapping[str, Iterable[str]]] = [dataset.dimension_columns(by or request.by)]
+    needs.extend(kpi.metric.columns for kpi in kpis)
     data_dir = request.data if request.data is not None else config.data_dir
     data = dataset.load(
         data_dir,
@@ -205,7 +199,13 @@ def _not_computable(group_members: pl.DataFrame) -> pl.DataFrame:
             "sample_size": [0] * len(groups),
             "value": [None] * len(groups),
         },
-        schema={GROUP: pl.String, "numerator": pl.Float64, "denominator": pl.Float64, "sample_size": pl.Int64, "value": pl.Float64},
+        schema={
+            GROUP: pl.String,
+            "numerator": pl.Float64,
+            "denominator": pl.Float64,
+            "sample_size": pl.Int64,
+            "value": pl.Float64,
+        },
     )
 
 
@@ -238,7 +238,9 @@ def score_run(run: Run, by: str) -> Scorecard:
     collected = dict(zip(plans, pl.collect_all(list(plans.values())), strict=True))
     every_group = sorted({g for rows in collected.values() for g in rows[GROUP].to_list()} - {ALL})
     collected = {
-        kpi.id: complete(collected[kpi.id], every_group, kpi.metric.aggregation) for kpi in run.kpis if kpi.id in collected
+        kpi.id: complete(collected[kpi.id], every_group, kpi.metric.aggregation)
+        for kpi in run.kpis
+        if kpi.id in collected
     }
     scoring = run.config.scoring
     parts = []

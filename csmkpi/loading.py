@@ -118,9 +118,7 @@ def read_header(source: TableSource, data: bytes) -> tuple[str, tuple[str, ...]]
     issues = []
     for position, name in enumerate(header, start=1):
         if name in seen:
-            issues.append(
-                _issue(source, f"duplicate column name (also column {seen[name]})", line=1, column=name)
-            )
+            issues.append(_issue(source, f"duplicate column name (also column {seen[name]})", line=1, column=name))
         seen.setdefault(name, position)
     if issues:
         raise DataError(f"{source.display}: duplicate column names", issues)
@@ -180,7 +178,10 @@ def _structure(data: bytes, delimiter: str) -> pl.LazyFrame:
     quotes = text.str.count_matches('"', literal=True)
     opened = ((quotes.cum_sum() - quotes) % 2) == 1  # the line starts inside a quoted field
     unquoted = (
-        pl.when(opened).then(text.str.replace(r'^[^"]*(?:"|$)', "")).otherwise(text).str.replace_all(r'"[^"]*(?:"|$)', "")
+        pl.when(opened)
+        .then(text.str.replace(r'^[^"]*(?:"|$)', ""))
+        .otherwise(text)
+        .str.replace_all(r'"[^"]*(?:"|$)', "")
     )
     return (
         pl.scan_csv(

@@ -222,9 +222,7 @@ def split(
         if g == "month":
             bucket = _month(add_months(bucket.start, 1), as_of)
         else:
-            bucket = _quarter_containing(
-                add_months(bucket.start, 3), as_of, fiscal_year_start_month
-            )
+            bucket = _quarter_containing(add_months(bucket.start, 3), as_of, fiscal_year_start_month)
 
 
 # --- helpers ---------------------------------------------------------------
@@ -282,9 +280,7 @@ def _year(fy: int, fy_start_month: int, as_of: date) -> Period:
 def _ytd(as_of: date, fy_start_month: int) -> Period:
     year = _year(_fy_of(as_of, fy_start_month), fy_start_month, as_of)
     label = f"{_fy_of(as_of, fy_start_month):04d}-YTD"
-    return Period(
-        label=label, start=year.start, end=as_of, partial=as_of < year.end, kind="ytd"
-    )
+    return Period(label=label, start=year.start, end=as_of, partial=as_of < year.end, kind="ytd")
 
 
 def _range(start: date, end: date, as_of: date) -> Period:
@@ -301,9 +297,7 @@ def _clip(bucket: Period, period: Period, as_of: date) -> Period:
     if period.kind == "ytd" and end == period.end:
         # A ytd period ends at as_of; its last piece is over only with its bucket.
         partial = bucket.end > as_of
-    return Period(
-        label=bucket.label, start=start, end=end, partial=partial, kind=bucket.kind
-    )
+    return Period(label=bucket.label, start=start, end=end, partial=partial, kind=bucket.kind)
 
 
 def _relative(text: str, as_of: date, fy_start_month: int) -> Period | None:

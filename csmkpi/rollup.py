@@ -36,15 +36,19 @@ def with_group(units: pl.LazyFrame, by: str, tables: Mapping[str, pl.LazyFrame])
 
 def members(by: str, tables: Mapping[str, pl.LazyFrame]) -> pl.LazyFrame:
     """Every member of the dimension: csm_ids, teams and managers of csms; segments and regions of accounts."""
-    source, column = ("csms", "csm_id") if by == "csm" else ("csms", by) if by in ("team", "manager") else ("accounts", by)
+    source, column = (
+        ("csms", "csm_id") if by == "csm" else ("csms", by) if by in ("team", "manager") else ("accounts", by)
+    )
     if source not in tables:
         return pl.LazyFrame(schema={GROUP: pl.String})
     return tables[source].select(pl.col(column).alias(GROUP)).drop_nulls().unique()
 
 
 def exact_sum(column: str) -> pl.Expr:
-    """Sum as 10-decimal fixed point: float sums depend on the (parallel, unordered) order of their terms,
-    a decimal sum does not, so the same input gives byte-identical output."""
+    """Sum as 10-decimal fixed point, so the same input gives byte-identical output.
+
+    A float sum depends on the (parallel, unordered) order of its terms; a decimal sum does not.
+    """
     return pl.col(column).cast(pl.Decimal(38, 10)).sum().cast(pl.Float64)
 
 
@@ -56,7 +60,12 @@ def _aggregations(aggregation: Aggregation) -> list[pl.Expr]:
         return [numerator, pl.lit(None, pl.Float64).alias("denominator"), sample, numerator.alias("value")]
     if aggregation is Aggregation.MEDIAN:
         empty = pl.lit(None, pl.Float64)
-        return [empty.alias("numerator"), empty.alias("denominator"), sample, pl.col("numerator").median().alias("value")]
+        return [
+            empty.alias("numerator"),
+            empty.alias("denominator"),
+            sample,
+            pl.col("numerator").median().alias("value"),
+        ]
     if aggregation is Aggregation.PER_CSM:
         denominator = pl.col(OWNER).drop_nulls().n_unique().cast(pl.Float64).alias("denominator")
     return [numerator, denominator, sample, (numerator / denominator).alias("value")]
@@ -89,8 +98,13 @@ def complete(rows: pl.DataFrame, groups: list[str], aggregation: Aggregation) ->
         return rows
     empty = 0.0 if aggregation is Aggregation.SUM else None
     filler = pl.DataFrame(
-        {GROUP: missing, "numerator": [empty] * len(missing), "denominator": [None] * len(missing),
-         "sample_size": [0] * len(missing), "value": [empty] * len(missing)},
+        {
+            GROUP: missing,
+            "numerator": [empty] * len(missing),
+            "denominator": [None] * len(missing),
+            "sample_size": [0] * len(missing),
+            "value": [empty] * len(missing),
+        },
         schema=rows.schema,
     )
     return pl.concat([rows.filter(pl.col(GROUP) != ALL), filler, rows.filter(pl.col(GROUP) == ALL)])

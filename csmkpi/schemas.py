@@ -10,7 +10,7 @@ from __future__ import annotations
 import types
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import Enum
+from enum import StrEnum
 from functools import cache
 from typing import Annotated, Literal, Union, get_args, get_origin
 
@@ -18,7 +18,7 @@ import annotated_types
 from pydantic import BaseModel, ConfigDict, Field
 
 
-class Kind(str, Enum):
+class Kind(StrEnum):
     """How a column's text is cast."""
 
     TEXT = "text"

@@ -25,7 +25,7 @@ class Target:
 
 
 def attainment(value: pl.Expr, target: Target, cap: float) -> pl.Expr:
-    """value / target (higher is better) or target / value (lower is better), clamped to [0, cap]."""
+    """Value / target (higher is better) or target / value (lower is better), clamped to [0, cap]."""
     if target.target is None:
         return pl.lit(None, pl.Float64)
     if target.better == "lower":
@@ -58,7 +58,9 @@ def score_rows(rows: pl.DataFrame, target: Target, *, cap: float, amber_at: floa
     return rows.with_columns(
         pl.lit(target.target, pl.Float64).alias("target"),
         reached.alias("attainment"),
-    ).with_columns(status(pl.col("value"), pl.col("sample_size"), pl.col("attainment"), target, amber_at).alias("status"))
+    ).with_columns(
+        status(pl.col("value"), pl.col("sample_size"), pl.col("attainment"), target, amber_at).alias("status")
+    )
 
 
 def composite(long: pl.DataFrame, targets: Sequence[Target]) -> pl.DataFrame:

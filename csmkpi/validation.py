@@ -112,7 +112,9 @@ def cast_column(table: str, spec: ColumnSpec, options: TableOptions) -> tuple[pl
     elif spec.kind is Kind.NUMBER:
         typed = _number(text, options.number_format)
         checks.append(
-            Check("invalid_value", name, present & (typed.is_null() | ~typed.is_finite()), "not a number", spec.expected)
+            Check(
+                "invalid_value", name, present & (typed.is_null() | ~typed.is_finite()), "not a number", spec.expected
+            )
         )
         typed = pl.when(typed.is_finite()).then(typed)
     elif spec.kind is Kind.INTEGER:

@@ -31,9 +31,7 @@ AsOfOpt = Annotated[
     Optional[datetime],  # noqa: UP045
     typer.Option("--as-of", formats=["%Y-%m-%d"], help="Reference date for relative periods. Default: today."),
 ]
-ConfigOpt = Annotated[
-    Path, typer.Option("--config", "-c", help="The YAML KPI definition.", show_default=True)
-]
+ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="The YAML KPI definition.", show_default=True)]
 DataOpt = Annotated[
     Optional[Path],  # noqa: UP045
     typer.Option("--data", "-d", help="Data folder; overrides data.dir of the config."),

@@ -33,7 +33,9 @@ def choose_format(fmt: str | None, output: str | None, layout: str) -> str:
         if fmt not in FORMATS:
             raise UsageError(f"--format must be one of {', '.join(FORMATS)}, not {fmt!r}")
         if fmt == "table" and output:
-            raise UsageError("--format table prints to the terminal; choose csv, tsv, json, parquet or markdown for --output")
+            raise UsageError(
+                "--format table prints to the terminal; choose csv, tsv, json, parquet or markdown for --output"
+            )
         return fmt
     if output:
         return format_for_path(output)

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
-from enum import Enum
+from enum import StrEnum
 from typing import Generic, TypeVar
 
 import polars as pl
@@ -33,7 +33,7 @@ UNIT_SCHEMA: dict[str, pl.DataType] = {
 }
 
 
-class Aggregation(str, Enum):
+class Aggregation(StrEnum):
     """How a group's value is made from its units."""
 
     RATIO = "ratio"  # Σ numerator / Σ denominator
@@ -42,7 +42,7 @@ class Aggregation(str, Enum):
     PER_CSM = "per_csm"  # Σ numerator / distinct owners in the group
 
 
-class Unit(str, Enum):
+class Unit(StrEnum):
     """How a value is displayed: a ratio as a percentage, points, money, a count or days."""
 
     RATIO = "ratio"

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from pydantic import Field
-
 import polars as pl
+from pydantic import Field
 
 from csmkpi.metrics.base import Context, Metric, Params, units_frame
 from csmkpi.metrics.surveys import COLUMNS, responses

@@ -35,7 +35,9 @@ def builtin_metrics() -> dict[str, Metric[Any]]:
     return metrics
 
 
-def discover(plugins: Iterable[str] = (), *, use_entry_points: bool = True) -> tuple[dict[str, Metric[Any]], list[Issue]]:
+def discover(
+    plugins: Iterable[str] = (), *, use_entry_points: bool = True
+) -> tuple[dict[str, Metric[Any]], list[Issue]]:
     """Return every available metric and warnings about plugins that failed to load.
 
     ``plugins`` are importable module names from the config's ``plugins:`` list;

@@ -1,0 +1,1 @@
+"""Rendering for the terminal and writers for files."""

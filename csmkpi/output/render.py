@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
-from typing import TYPE_CHECKING  # noqa: I001
+from typing import (
+    TYPE_CHECKING,  # noqa: I001
+    Any,
+)
 
 from rich.console import Console
 from rich.table import Table

@@ -41,9 +41,7 @@ def neutralise(frame: pl.DataFrame) -> pl.DataFrame:
         .alias(name)
         for name in text_columns
     )
-    renames = {
-        name: f"'{name}" for name in frame.columns if name[:1] in "=+-@\t\r\n＝＋－＠" and not _is_number(name)
-    }
+    renames = {name: f"'{name}" for name in frame.columns if name[:1] in "=+-@\t\r\n＝＋－＠" and not _is_number(name)}
     return safe.rename(renames)
 
 

@@ -10,7 +10,6 @@ def metrics(debug: o.DebugOpt = False) -> None:
     """List every metric (built-in and plugin) with its formula, tables and params.
 
     Example:
-
       csmkpi metrics
     """
 

@@ -19,7 +19,6 @@ def validate(
     66 missing input, 78 invalid config.
 
     Example:
-
       csmkpi validate --config configs/kpis.yaml --data exports/
     """
 
