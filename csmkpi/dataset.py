@@ -7,6 +7,7 @@ are not in csms) are warnings: such units roll up as ``(unassigned)``.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -100,6 +101,7 @@ def load(
     all_columns: bool = False,
 ) -> Dataset:
     """Read and validate the needed tables; raise ``DataError`` listing every error."""
+    data_dir = Path(os.path.normpath(data_dir))  # "configs/../sample_data" reads better as "sample_data"
     if not data_dir.is_dir():
         raise InputMissingError(f"{data_dir}: data directory not found (set data.dir in the config or pass --data)")
     dataset = Dataset()

@@ -202,12 +202,28 @@ def test_quoted_and_block_scalars_stay_text() -> None:
         kpis:
           - id: a
             metric: m
-            params: {a: "NO", b: '010', c: "1:30", d: "true", e: 2026-07-01, f: |
+            params:
+              a: "NO"
+              b: '010'
+              c: "1:30"
+              d: "true"
+              e: 2026-07-01
+              f: |
                 block
-              }
+              g: >-
+                folded
+                text
         """
     )
-    assert config.kpis[0].params == {"a": "NO", "b": "010", "c": "1:30", "d": "true", "e": "2026-07-01", "f": "block\n"}
+    assert config.kpis[0].params == {
+        "a": "NO",
+        "b": "010",
+        "c": "1:30",
+        "d": "true",
+        "e": "2026-07-01",  # dates stay text
+        "f": "block\n",
+        "g": "folded text",
+    }
 
 
 def test_anchors_and_aliases_are_allowed() -> None:
@@ -421,7 +437,9 @@ def test_yaml11_boolean_as_a_value() -> None:
 @pytest.mark.parametrize("word", ["yes", "No", "ON", "off", "y", "N"])
 def test_every_yaml11_boolean_is_ambiguous(word: str) -> None:
     rendered = one_problem(f"version: 1\nkpis: [{{id: a, metric: m, label: {word}}}]\n")
-    assert rendered == f"kpis.yaml:2:35: kpis.0.label: ambiguous YAML 1.1 boolean {word!r}: quote it or write true/false"
+    assert (
+        rendered == f"kpis.yaml:2:34: kpis.0.label: ambiguous YAML 1.1 boolean {word!r}: quote it or write true/false"
+    )
 
 
 def test_yaml11_boolean_as_a_key() -> None:
@@ -458,10 +476,14 @@ def test_leading_zero_number() -> None:
 )
 def test_ambiguous_numbers(written: str, suggested: str) -> None:
     rendered = one_problem(f"version: 1\nkpis: [{{id: a, metric: m, weight: {written}}}]\n")
-    assert rendered == f"kpis.yaml:2:36: kpis.0.weight: ambiguous number {written!r}: quote it or write {suggested}"
+    assert rendered == f"kpis.yaml:2:35: kpis.0.weight: ambiguous number {written!r}: quote it or write {suggested}"
 
 
 def test_yaml_syntax_error_is_one_issue() -> None:
+    assert one_problem("version: 1\nkpis: a: b\n") == "kpis.yaml:2:8: invalid YAML: mapping values are not allowed here"
+
+
+def test_yaml_syntax_error_names_the_context_line() -> None:
     text = """\
         version: 1
         kpis:
@@ -469,13 +491,15 @@ def test_yaml_syntax_error_is_one_issue() -> None:
            metric: m
         """
     assert one_problem(text) == (
-        "kpis.yaml:4:10: invalid YAML: mapping values are not allowed here"
+        "kpis.yaml:4:4: invalid YAML: expected <block end>, but found '<block mapping start>' "
+        "(while parsing a block collection at line 3)"
     )
 
 
 def test_unclosed_flow_mapping() -> None:
     assert one_problem("version: 1\nkpis: [{id: a, metric: m}\n") == (
-        "kpis.yaml:3:1: invalid YAML: expected ',' or ']', but got '<stream end>' (while parsing a flow sequence)"
+        "kpis.yaml:3:1: invalid YAML: expected ',' or ']', but got '<stream end>' "
+        "(while parsing a flow sequence at line 2)"
     )
 
 
@@ -488,7 +512,7 @@ def test_recursive_alias() -> None:
     assert rendered == ["kpis.yaml:4:10: plugins.1: recursive YAML alias"]
 
 
-@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n", "---\n"])
+@pytest.mark.parametrize("text", ["", "\n\n", "# only a comment\n", "---\n", "~\n", "--- null\n...\n"])
 def test_empty_config(text: str) -> None:
     assert one_problem(text) == "kpis.yaml: the config is empty: expected a mapping with 'version' and 'kpis'"
 
@@ -534,7 +558,7 @@ def test_wrong_kpi_values(field: str, expected: str) -> None:
 
 def test_negative_target_with_better_lower() -> None:
     text = "version: 1\nkpis:\n  - {id: a, metric: m, better: lower, target: -1}\n"
-    assert one_problem(text) == "kpis.yaml:3:46: kpis.0.target: target must be >= 0 when better is 'lower'"
+    assert one_problem(text) == "kpis.yaml:3:47: kpis.0.target: target must be >= 0 when better is 'lower'"
 
 
 @pytest.mark.parametrize(
@@ -552,22 +576,35 @@ def test_version(line: str, expected: str) -> None:
 @pytest.mark.parametrize(
     ("block", "expected"),
     [
-        ("calendar: {fiscal_year_start_month: 13}", "1:37: calendar.fiscal_year_start_month: Input should be less than or equal to 12"),
+        (
+            "calendar: {fiscal_year_start_month: 13}",
+            "1:37: calendar.fiscal_year_start_month: Input should be less than or equal to 12",
+        ),
         ("attribution: period_middle", "1:14: attribution: Input should be 'period_start' or 'period_end'"),
         ("scoring: {amber_at: 0}", "1:21: scoring.amber_at: Input should be greater than 0"),
         ("scoring: {cap: 0.9}", "1:16: scoring.cap: Input should be greater than or equal to 1"),
         ("scoring: {min_sample: 1.0}", "1:23: scoring.min_sample: Input should be a valid integer"),
         ("checks: {unknown_account: warn}", "1:27: checks.unknown_account: Input should be 'error' or 'warning'"),
-        ("plugins: [my-metrics]", "1:11: plugins.0: String should match pattern '^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$'"),
+        (
+            "plugins: [my-metrics]",
+            "1:11: plugins.0: String should match pattern '^[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*$'",
+        ),
         ("kpis: []", "1:7: kpis: List should have at least 1 item after validation, not 0"),
         ("data: {dir: 12}", "1:13: data.dir: Input should be a valid string"),
         ("data: {tables: {mrr: {encoding: klingon}}}", "1:33: data.tables.mrr.encoding: unknown encoding 'klingon'"),
         ("data: {tables: {mrr: {encoding: rot13}}}", "1:33: data.tables.mrr.encoding: 'rot13' is not a text encoding"),
-        ("data: {tables: {mrr: {delimiter: ':'}}}", "1:34: data.tables.mrr.delimiter: Input should be ',', ';', '\\t' or '|'"),
-        ("data: {tables: {mrr: {columns: {mrr: 3}}}}", "1:38: data.tables.mrr.columns.mrr: Input should be a valid string"),
+        (
+            "data: {tables: {mrr: {delimiter: ':'}}}",
+            "1:34: data.tables.mrr.delimiter: Input should be ',', ';', '\\t' or '|'",
+        ),
+        (
+            "data: {tables: {mrr: {columns: {mrr: 3}}}}",
+            "1:38: data.tables.mrr.columns.mrr: Input should be a valid string",
+        ),
         (
             "data: {tables: {mrr: {number_format: {thousands: ',', decimal: ','}}}}",
-            "1:50: data.tables.mrr.number_format.thousands: the thousands separator must differ from the decimal separator",
+            "1:50: data.tables.mrr.number_format.thousands: "
+            "the thousands separator must differ from the decimal separator",
         ),
         (
             "data: {tables: {mrr: {number_format: {decimal: ', '}}}}",
@@ -592,7 +629,7 @@ def test_unknown_metric() -> None:
           - {id: ebr, metric: ebr_rate}
         """
     assert one_problem(text, METRICS) == (
-        "kpis.yaml:4:22: kpis.1.metric: unknown metric 'ebr_rate'; available: churn, csat, nrr"
+        "kpis.yaml:4:23: kpis.1.metric: unknown metric 'ebr_rate'; available: churn, csat, nrr"
     )
 
 
@@ -618,7 +655,7 @@ def test_bad_param() -> None:
 
 def test_unknown_param() -> None:
     text = "version: 1\nkpis:\n  - {id: nrr, metric: nrr, params: {windw: period}}\n"
-    assert one_problem(text, METRICS) == "kpis.yaml:3:36: kpis.0.params.windw: Extra inputs are not permitted"
+    assert one_problem(text, METRICS) == "kpis.yaml:3:37: kpis.0.params.windw: Extra inputs are not permitted"
 
 
 def test_duplicate_kpi_id() -> None:
@@ -641,7 +678,7 @@ def test_duplicate_kpi_id_is_found_when_another_kpi_is_invalid() -> None:
         """
     assert problems(text) == [
         "kpis.yaml:4:10: kpis.1.id: duplicate KPI id 'nrr' (first at line 3)",
-        "kpis.yaml:4:37: kpis.1.weight: Input should be a valid number",
+        "kpis.yaml:4:36: kpis.1.weight: Input should be a valid number",
     ]
 
 
@@ -678,7 +715,7 @@ def test_all_problems_are_reported_together_in_file_order() -> None:
         "kpis.yaml:9:22: kpis.0.params.window: Input should be 'period' or 'trailing_12m'",
         "kpis.yaml:10:13: kpis.0.weight: Input should be a valid number",
         "kpis.yaml:11:53: kpis.1.params.basis: ambiguous YAML 1.1 boolean 'NO': quote it or write true/false",
-        "kpis.yaml:11:66: kpis.1.label: Input should be a valid string",
+        "kpis.yaml:11:65: kpis.1.label: Input should be a valid string",
         "kpis.yaml:12:10: kpis.2.id: duplicate KPI id 'nrr' (first at line 7)",
         "kpis.yaml:12:23: kpis.2.metric: unknown metric 'ebr_rate'; available: churn, csat, nrr",
         "kpis.yaml:12:41: kpis.2.target: ambiguous number '010': quote it or write 10",
@@ -690,7 +727,7 @@ def test_issues_carry_line_and_column() -> None:
     with pytest.raises(ConfigError) as caught:
         parse("version: 1\nkpis: [{id: a, metric: m, weight: x}]\n")
     [issue] = caught.value.issues
-    assert (issue.file, issue.line, issue.col_no, issue.level) == ("kpis.yaml", 2, 36, "error")
+    assert (issue.file, issue.line, issue.col_no, issue.level) == ("kpis.yaml", 2, 35, "error")
     assert issue.message == "kpis.0.weight: Input should be a valid number"
 
 
@@ -704,17 +741,17 @@ def test_locate() -> None:
     assert config.locate(("data", "tables", "accounts", "columns", "csm_id")) == (6, 83)
     assert config.locate(("data", "tables", "accounts", "columns", "csm_id"), key=True) == (6, 75)
     assert config.locate(("data", "tables", "tickets", "encoding")) == (7, 75)
-    assert config.locate(("kpis", 1, "params", "basis")) == (12, 52)
+    assert config.locate(("kpis", 1, "params", "basis")) == (12, 53)
     assert config.locate(("kpis", 2)) == (13, 5)
 
 
 def test_locate_falls_back_to_the_nearest_existing_parent() -> None:
     config = parse(SPEC_EXAMPLE)
-    assert config.locate(("data", "tables", "accounts", "columns", "segment")) == (6, 55)
+    assert config.locate(("data", "tables", "accounts", "columns", "segment")) == (6, 48)
     assert config.locate(("data", "tables", "mrr", "columns", "mrr")) == (6, 5)
-    assert config.locate(("kpis", 7, "params")) == (11, 5)
+    assert config.locate(("kpis", 7, "params")) == (11, 3)
     assert config.locate(("kpis", 0, "params", "window")) == (11, 5)
-    assert config.locate(("scoring", "cap", "deeper")) == (9, 27)
+    assert config.locate(("scoring", "cap", "deeper")) == (9, 31)
     assert config.locate(("data", "tables", "tickets", "[key]")) == (7, 5)
 
 

@@ -1,0 +1,197 @@
+"""Loading and validation: structure, line numbers, casts and named checks."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from csmkpi.errors import DataError
+from csmkpi.loading import TableSource, read_table
+from csmkpi.schemas import table_spec
+from csmkpi.validation import NumberFormat, TableOptions, validate_table
+
+
+def load(tmp_path: Path, table: str, content: bytes, options: TableOptions | None = None, **source: object):
+    path = tmp_path / f"{table}.csv"
+    path.write_bytes(content)
+    spec = table_spec(table)
+    raw = read_table(TableSource(table, path, **source), list(spec), [c for c, s in spec.items() if s.required])  # type: ignore[arg-type]
+    return validate_table(raw, options or TableOptions())
+
+
+def by_check(issues):  # type: ignore[no-untyped-def]
+    return {(i.check, i.column): i for i in issues}
+
+
+def test_blank_lines_bom_crlf_and_multiline_fields_keep_physical_lines(tmp_path: Path) -> None:
+    content = (
+        b"\xef\xbb\xbfaccount_id,account_name,csm_id\r\n"
+        b'A1,"Smith, Barnes & Co.",alice\r\n'
+        b"\r\n"
+        b'A2,"two\nline ""quoted"" name",bob\r\n'
+        b"   \r\n"
+        b"A3,Third,\r\n"
+    )
+    frame, issues = load(tmp_path, "accounts", content)
+    assert issues == []
+    assert frame["account_id"].to_list() == ["A1", "A2", "A3"]
+    assert frame["__line"].to_list() == [2, 4, 7]
+    assert frame["account_name"][1] == 'two\nline "quoted" name'
+    assert frame["csm_id"][2] is None  # empty text means missing
+
+
+def test_short_and_long_rows_are_errors_with_their_line(tmp_path: Path) -> None:
+    frame, issues = load(tmp_path, "accounts", b"account_id,account_name,csm_id\nA1,x\nA2,y,z\nA3,a,b,c\n")
+    (ragged,) = [i for i in issues if i.check == "ragged_row"]
+    assert ragged.line == 2 and ragged.more == 1
+    assert ragged.value == "2 fields"
+    assert "3 fields" in (ragged.expected or "")
+
+
+def test_unclosed_quote_names_the_line(tmp_path: Path) -> None:
+    with pytest.raises(DataError) as err:
+        load(tmp_path, "accounts", b'account_id,account_name\nA1,ok\nA2,"never closed\nA3,x\n')
+    assert err.value.issues[0].line == 3
+    assert "never closed" in err.value.issues[0].message
+
+
+def test_undeclared_non_utf8_suggests_the_encoding_option(tmp_path: Path) -> None:
+    with pytest.raises(DataError) as err:
+        load(tmp_path, "accounts", b"account_id,account_name\nA1,ok\nA2,M\xfcller\n")
+    issue = err.value.issues[0]
+    assert issue.line == 3
+    assert "encoding: cp1252" in issue.message
+
+
+def test_declared_cp1252_and_semicolons(tmp_path: Path) -> None:
+    frame, issues = load(
+        tmp_path, "accounts", "account_id;account_name\nA1;Müller\n".encode("cp1252"), encoding="cp1252"
+    )
+    assert issues == []
+    assert frame["account_name"].to_list() == ["Müller"]
+
+
+def test_empty_file_is_an_error_and_header_only_is_an_empty_table(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="empty"):
+        load(tmp_path, "accounts", b"")
+    frame, issues = load(tmp_path, "accounts", b"account_id,csm_id\n")
+    assert frame.height == 0 and issues == []
+
+
+def test_duplicate_header_and_missing_required_column(tmp_path: Path) -> None:
+    with pytest.raises(DataError) as err:
+        load(tmp_path, "accounts", b"account_id,csm_id,csm_id\nA1,a,b\n")
+    assert err.value.issues[0].column == "csm_id"
+    with pytest.raises(DataError) as err:
+        load(tmp_path, "mrr", b"account_id,mrr\nA1,5\n")
+    assert (err.value.issues[0].column, err.value.issues[0].line) == ("month", 1)
+
+
+def test_mapped_headers_and_case_insensitive_canonical_names(tmp_path: Path) -> None:
+    frame, issues = load(
+        tmp_path,
+        "accounts",
+        b"Account ID,ACCOUNT OWNER,Segment\nA1,alice,SMB\n",
+        columns={"account_id": "Account ID", "csm_id": "Account Owner"},
+    )
+    assert issues == []
+    row = frame.row(0, named=True)
+    assert (row["account_id"], row["csm_id"], row["segment"]) == ("A1", "alice", "SMB")
+    with pytest.raises(DataError) as err:
+        load(tmp_path, "accounts", b"id\nA1\n", columns={"account_id": "Account Id"})
+    assert "Account Id" in err.value.issues[0].message
+
+
+def test_tickets_casts_and_every_check(tmp_path: Path) -> None:
+    content = b"""ticket_id,account_id,opened_at,resolved_at,contacts,reopened
+T1,A1,2026-07-01T10:00:00,2026-07-01T09:00:00,1,no
+T2,A1,2026-07-01,2026-07-02 10:00,x,maybe
+T2,,2026-02-30,,-1,TRUE
+T4,A2,2026-7-1,,1,
+T5,A2,2026-07-01T25:00,,1,Y
+T6,A3,2026-07-01T23:59:59.5+02:00,2026-07-02,0,n
+"""
+    frame, issues = load(tmp_path, "tickets", content)
+    found = by_check(issues)
+    assert found[("resolved_before_opened", "resolved_at")].line == 2
+    assert found[("invalid_value", "contacts")].value == "x"
+    assert found[("invalid_value", "reopened")].value == "maybe"
+    assert found[("missing_value", "account_id")].line == 4
+    assert found[("duplicate_key", "ticket_id")].line == 4
+    assert found[("out_of_range", "contacts")].value == "-1"
+    dates = found[("invalid_value", "opened_at")]
+    assert (dates.line, dates.value, dates.more) == (4, "2026-02-30", 2)  # also 2026-7-1 and hour 25
+    last = frame.filter(frame["ticket_id"] == "T6").row(0, named=True)
+    assert last["opened_at"] == date(2026, 7, 1)  # the local date written, offset ignored
+    assert last["reopened"] is False
+
+
+def test_numbers_reject_nan_inf_and_overflow_and_accept_number_format(tmp_path: Path) -> None:
+    _, issues = load(
+        tmp_path, "mrr", b"account_id,month,mrr\nA1,2026-07,NaN\nA2,2026-07,inf\nA3,2026-07,1e999\nA4,2026-07,1 200\n"
+    )
+    bad = by_check(issues)[("invalid_value", "mrr")]
+    assert (bad.line, bad.more) == (2, 3)
+    fmt = TableOptions(number_format=NumberFormat(thousands=".", decimal=",", currency="€"))
+    frame, issues = load(tmp_path, "mrr", "account_id;month;mrr\nA1;2026-07;€1.200,50\n".encode(), fmt)
+    assert issues == [] and frame["mrr"].to_list() == [1200.5]
+
+
+def test_month_accepts_yyyy_mm_and_any_date_in_the_month(tmp_path: Path) -> None:
+    frame, issues = load(tmp_path, "mrr", b"account_id,month,mrr\nA1,2026-07,1\nA1,2026-08-31,2\n")
+    assert issues == []
+    assert frame["month"].to_list() == [date(2026, 7, 1), date(2026, 8, 1)]
+    _, issues = load(tmp_path, "mrr", b"account_id,month,mrr\nA1,2026-07,1\nA1,2026-07-15,2\n")
+    assert by_check(issues)[("duplicate_key", "month")].line == 3
+
+
+def test_us_dates_through_date_format(tmp_path: Path) -> None:
+    options = TableOptions(date_format="%m/%d/%Y %H:%M")
+    frame, issues = load(
+        tmp_path,
+        "surveys",
+        b"response_id,account_id,survey,responded_at,score\nR1,A1,CSAT,07/31/2026 13:05,5\n",
+        options,
+    )
+    assert issues == []
+    assert frame.row(0, named=True)["responded_at"] == date(2026, 7, 31)
+    assert frame.row(0, named=True)["survey"] == "csat"
+
+
+def test_survey_scores_and_enums(tmp_path: Path) -> None:
+    content = b"response_id,account_id,survey,responded_at,score\nR1,A1,csat,2026-07-01,7\nR2,A1,nps,2026-07-01,11\nR3,A1,ces,2026-07-01,3\nR4,A1,nps,2026-07-01,4.5\n"
+    _, issues = load(tmp_path, "surveys", content)
+    found = by_check(issues)
+    assert found[("out_of_range", "score")].more == 1
+    assert found[("unknown_value", "survey")].value == "ces"
+    assert found[("invalid_value", "score")].value == "4.5"
+
+
+def test_won_without_closed_at_and_overlapping_assignments(tmp_path: Path) -> None:
+    _, issues = load(
+        tmp_path,
+        "opportunities",
+        b"opportunity_id,account_id,type,source,stage,closed_at\nO1,A1,expansion,csm,won,\nO2,A1,expansion,csm,open,\n",
+    )
+    assert by_check(issues)[("closed_at_missing", "closed_at")].line == 2
+    _, issues = load(
+        tmp_path,
+        "assignments",
+        b"account_id,csm_id,start_date,end_date\nA1,bob,2026-01-01,2026-07-31\nA1,carol,2026-07-31,\nA2,bob,2026-01-01,2026-06-30\nA2,carol,2026-07-01,\nA3,x,2026-05-01,2026-04-01\n",
+    )
+    found = by_check(issues)
+    assert found[("overlapping_assignment", "start_date")].line == 3
+    assert found[("overlapping_assignment", "start_date")].more == 0
+    assert found[("end_before_start", "end_date")].line == 6
+
+
+def test_downgraded_check_sets_rows_aside(tmp_path: Path) -> None:
+    path = tmp_path / "mrr.csv"
+    path.write_bytes(b"account_id,month,mrr\nA1,2026-07,10\nA2,2026-07,oops\n")
+    spec = table_spec("mrr")
+    raw = read_table(TableSource("mrr", path), list(spec), ["account_id", "month", "mrr"])
+    frame, issues = validate_table(raw, TableOptions(), {"invalid_value": "warning"})
+    assert frame["account_id"].to_list() == ["A1"]
+    assert issues[0].level == "warning" and "1 row set aside" in issues[0].message
