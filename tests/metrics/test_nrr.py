@@ -354,6 +354,11 @@ def test_low_n_keeps_value_and_status(build, score_long):
     assert rows[("alice", "nrr")]["status"] == "green"
 
 
+@pytest.mark.xfail(
+    reason="BUG: csmkpi/metrics/base.py Context.revenue_months reads only mrr.csv (and retention.COLUMNS only "
+    "requests mrr): subscriptions.csv, the SPEC §2/§3 alternative, is never used, so nrr is not computable",
+    strict=True,
+)
 def test_subscriptions_as_revenue_source(build, score_long):
     """SPEC §2-§3: subscriptions.csv is an alternative to mrr.csv."""
     cfg = build(
@@ -373,6 +378,4 @@ def test_subscriptions_as_revenue_source(build, score_long):
     rows = score_long(cfg)
     # alice: s = 150 + 40 = 190, e = 180 + 40 = 220
     a = rows[("alice", "nrr")]
-    if a["value"] is None:
-        pytest.xfail("BUG: subscriptions.csv is not read as revenue data (nrr not computable without mrr.csv)")
     assert (a["value"], a["numerator"], a["denominator"], a["sample_size"]) == (approx(220 / 190), 220, 190, 2)
