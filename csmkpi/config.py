@@ -486,7 +486,10 @@ class _Builder:
         plain = isinstance(node, ScalarNode) and node.style is None
         if not plain or id(node) in self.tagged:
             return node.value  # quoted and block scalars are text
-        value, problem = _resolve_plain(node.value)
+        try:
+            value, problem = _resolve_plain(node.value)
+        except ValueError:  # more digits than int() converts (sys.set_int_max_str_digits)
+            value, problem = node.value, f"number {node.value[:20]!r}... has too many digits"
         if problem is not None:
             self.problem(node, path, problem)
         return value
@@ -818,3 +821,16 @@ def load_config(path: Path, metrics: Mapping[str, type[BaseModel]] | None = None
         message = "the config is not valid UTF-8 text"
         raise _single(str(path), (line, None), message) from None
     return _parse(text, str(path), path, path.parent, metrics)
+
+
+def peek_plugins(path: Path) -> list[str]:
+    """Read only the ``plugins`` list, so plugin metrics are known before the one full validation.
+
+    Any problem here is ignored: the full ``load_config`` reports it with its line.
+    """
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return []
+    plugins = raw.get("plugins") if isinstance(raw, dict) else None
+    return [p for p in plugins if isinstance(p, str)] if isinstance(plugins, list) else []

@@ -17,7 +17,7 @@ import polars as pl
 
 from csmkpi import dataset, periods
 from csmkpi.attribution import attribute
-from csmkpi.config import LoadedConfig, load_config
+from csmkpi.config import LoadedConfig, load_config, peek_plugins
 from csmkpi.dimensions import ALL, UNASSIGNED
 from csmkpi.errors import Issue, UsageError
 from csmkpi.metrics.base import Context, Metric, MetricError
@@ -126,8 +126,7 @@ def load_metrics_and_config(
     path: Path, *, use_entry_points: bool = True
 ) -> tuple[LoadedConfig, dict[str, Any], list[Issue]]:
     """Load the config, then the metrics it may add through ``plugins``, then validate its KPI params."""
-    plain = load_config(path)
-    metrics, warnings = discover(plain.plugins, use_entry_points=use_entry_points)
+    metrics, warnings = discover(peek_plugins(path), use_entry_points=use_entry_points)
     config = load_config(path, {name: metric.params for name, metric in metrics.items()})
     return config, metrics, warnings
 

@@ -87,7 +87,9 @@ class Context:
         """Return (account_id, month, mrr): the MRR in force at the end of each month."""
         if "mrr" in self.tables:
             return self.tables["mrr"].select("account_id", "month", "mrr")
-        raise MetricError("needs revenue data: the mrr table (mrr.csv), which is not in the data")
+        if "subscriptions" in self.tables:
+            return subscription_months(self.tables["subscriptions"], self.period.last_month)
+        raise MetricError("needs revenue data: mrr.csv or subscriptions.csv, neither is in the data")
 
     def mrr_at(self, month: date, name: str) -> pl.LazyFrame:
         """Return (account_id, <name>): each account's MRR snapshot at the end of ``month``."""
@@ -106,6 +108,27 @@ class Context:
     def cohort_date(self) -> date:
         """The ownership date of retention cohort units (``attribution`` in the config)."""
         return self.period.end if self.attribution == "period_end" else self.period.start
+
+
+def subscription_months(subscriptions: pl.LazyFrame, horizon: date) -> pl.LazyFrame:
+    """MRR at the end of each month from subscription ranges, up to ``horizon``'s month (SPEC §3).
+
+    A subscription counts in month M when start_date <= last day of M <= end_date (or end_date empty).
+    """
+    start, end = pl.col("start_date"), pl.col("end_date")
+    last = pl.coalesce(end, pl.lit(horizon)).dt.month_start()
+    return (
+        subscriptions.select("account_id", "start_date", "end_date", "mrr")
+        .with_columns(month=pl.date_ranges(start.dt.month_start(), pl.min_horizontal(last, pl.lit(horizon)), "1mo"))
+        .explode("month")
+        .filter(
+            pl.col("month").is_not_null()
+            & (pl.col("month").dt.month_end() >= start)
+            & (end.is_null() | (pl.col("month").dt.month_end() <= end))
+        )
+        .group_by("account_id", "month")
+        .agg(pl.col("mrr").sum())
+    )
 
 
 def units_frame(frame: pl.LazyFrame, *details: str) -> pl.LazyFrame:

@@ -36,4 +36,7 @@ def cohort(ctx: Context, window: Window) -> pl.LazyFrame:
     )
 
 
-COLUMNS = {"mrr": frozenset({"account_id", "month", "mrr"})}
+COLUMNS = {
+    "mrr": frozenset({"account_id", "month", "mrr"}),
+    "subscriptions": frozenset({"account_id", "start_date", "end_date", "mrr"}),
+}

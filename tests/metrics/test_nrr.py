@@ -354,11 +354,6 @@ def test_low_n_keeps_value_and_status(build, score_long):
     assert rows[("alice", "nrr")]["status"] == "green"
 
 
-@pytest.mark.xfail(
-    reason="BUG: csmkpi/metrics/base.py Context.revenue_months reads only mrr.csv (and retention.COLUMNS only "
-    "requests mrr): subscriptions.csv, the SPEC §2/§3 alternative, is never used, so nrr is not computable",
-    strict=True,
-)
 def test_subscriptions_as_revenue_source(build, score_long):
     """SPEC §2-§3: subscriptions.csv is an alternative to mrr.csv."""
     cfg = build(

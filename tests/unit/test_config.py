@@ -479,6 +479,11 @@ def test_ambiguous_numbers(written: str, suggested: str) -> None:
     assert rendered == f"kpis.yaml:2:35: kpis.0.weight: ambiguous number {written!r}: quote it or write {suggested}"
 
 
+def test_a_number_with_too_many_digits_is_an_error_not_a_crash() -> None:
+    rendered = one_problem(f"version: 1\nkpis: [{{id: a, metric: m, weight: {'1' * 5000}}}]\n")
+    assert rendered == f"kpis.yaml:2:35: kpis.0.weight: number {'1' * 20!r}... has too many digits"
+
+
 def test_yaml_syntax_error_is_one_issue() -> None:
     assert one_problem("version: 1\nkpis: a: b\n") == "kpis.yaml:2:8: invalid YAML: mapping values are not allowed here"
 
