@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import (
-    TYPE_CHECKING,  # noqa: I001
-    Any,
-)
+from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
 
 from rich.console import Console
 from rich.table import Table
@@ -106,28 +103,33 @@ def print_issues(console: Console, issues: Iterable[Issue]) -> None:
         console.print(Text(f"{issue.level}: ", style=style) + Text(issue.render()), soft_wrap=True)
 
 
-def _params_text(model: type) -> str:
+def _type_text(annotation: Any) -> str:
+    args = get_args(annotation)
+    if get_origin(annotation) is Literal:
+        return " | ".join(repr(a) for a in args)
+    if args:
+        return f"{getattr(get_origin(annotation), '__name__', 'list')}[{', '.join(_type_text(a) for a in args)}]"
+    return getattr(annotation, "__name__", str(annotation))
+
+
+def params_text(model: type) -> list[str]:
+    """One ``name: type = default`` line per param of a metric's params model."""
     fields = getattr(model, "model_fields", {})
-    parts = []
-    for name, info in fields.items():
-        default = info.get_default(call_default_factory=True)
-        annotation = getattr(info.annotation, "__name__", None) or str(info.annotation).replace("typing.", "")
-        parts.append(f"{name}: {annotation} = {default!r}")
-    return "\n".join(parts) or "(none)"
+    return [
+        f"{name}: {_type_text(info.annotation)} = {info.get_default(call_default_factory=True)!r}"
+        for name, info in fields.items()
+    ]
 
 
-def metrics_listing(metrics: Iterable[Any]) -> Table:
-    """A table of metrics: name, description and formula, tables, params."""
-    table = Table(title="Metrics", show_lines=True)
-    table.add_column("metric", no_wrap=True)
-    table.add_column("definition")
-    table.add_column("tables")
-    table.add_column("params")
+def metrics_listing(metrics: Iterable[Any]) -> Text:
+    """Every metric: name, description, formula, sample, tables and params, as plain text blocks."""
+    out = Text()
     for metric in sorted(metrics, key=lambda m: m.name):
-        table.add_row(
-            metric.name,
-            f"{metric.description}\n[dim]{metric.formula}[/dim]\nsample: {metric.sample}",
-            ", ".join(sorted(metric.tables)),
-            _params_text(metric.params),
-        )
-    return table
+        out.append(metric.name, style="bold")
+        out.append(f"  ({metric.aggregation.value})\n  {metric.description}\n")
+        out.append(f"  formula: {metric.formula}\n  sample:  {metric.sample}\n")
+        tables = sorted("mrr or subscriptions" if t == "revenue" else t for t in metric.tables)
+        out.append(f"  tables:  {', '.join(tables)}\n")
+        params = params_text(metric.params)
+        out.append("  params:  " + ("\n           ".join(params) if params else "(none)") + "\n\n")
+    return out

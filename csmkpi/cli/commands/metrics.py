@@ -21,7 +21,7 @@ def metrics(debug: o.DebugOpt = False) -> None:
 
         found, warnings = discover()
         console = Console(highlight=False)
-        console.print(metrics_listing(found.values()))
+        console.print(metrics_listing(found.values()), soft_wrap=True)
         from csmkpi.cli.present import warn
 
         warn(warnings, False)

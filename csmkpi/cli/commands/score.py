@@ -11,8 +11,10 @@ from csmkpi.cli import options as o
 from csmkpi.cli.runner import run
 
 EXAMPLES = """
+
 Examples:
 
+\b
   csmkpi score --period 2026-Q3 --as-of 2026-10-15
 
   csmkpi score --period last-month --format csv --output reports/{period}.csv --quiet
