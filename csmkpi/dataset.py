@@ -31,6 +31,7 @@ class Dataset:
     tables: dict[str, pl.DataFrame] = field(default_factory=dict)
     warnings: list[Issue] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
+    folder_files: tuple[Path, ...] = ()  # every file of the data folder, read or not: never an output
 
     def lazy(self) -> dict[str, pl.LazyFrame]:
         """Return the tables as LazyFrames without the line column."""
@@ -104,7 +105,7 @@ def load(
     data_dir = Path(os.path.normpath(data_dir))  # "configs/../sample_data" reads better as "sample_data"
     if not data_dir.is_dir():
         raise InputMissingError(f"{data_dir}: data directory not found (set data.dir in the config or pass --data)")
-    dataset = Dataset()
+    dataset = Dataset(folder_files=tuple(p for p in data_dir.iterdir() if p.is_file()))
     errors: list[Issue] = []
     for table in TABLES:
         if table not in needed and not all_columns:
@@ -142,7 +143,7 @@ def _unknown(dataset: Dataset, table: str, column: str, known: pl.Series, what: 
     first = unknown.row(0, named=True)
     return Issue(
         level="warning",
-        message=f"{what}; such rows roll up as (unassigned)",
+        message=what,
         file=str(dataset.files[table]),
         line=first[LINE],
         column=column,
@@ -158,10 +159,27 @@ def _cross_checks(dataset: Dataset) -> list[Issue]:
         accounts = dataset.tables["accounts"]["account_id"]
         for table in EVENT_TABLES:
             if table in dataset.tables:
-                found.append(_unknown(dataset, table, "account_id", accounts, "account_id is not in accounts"))
+                found.append(
+                    _unknown(
+                        dataset,
+                        table,
+                        "account_id",
+                        accounts,
+                        "account_id is not in accounts; its rows roll up as (unassigned) unless assignments name "
+                        "an owner, and never to a segment or region",
+                    )
+                )
     if "csms" in dataset.tables:
         csms = dataset.tables["csms"]["csm_id"]
         for table in ("accounts", "assignments"):
             if table in dataset.tables:
-                found.append(_unknown(dataset, table, "csm_id", csms, "csm_id is not in csms"))
+                found.append(
+                    _unknown(
+                        dataset,
+                        table,
+                        "csm_id",
+                        csms,
+                        "csm_id is not in csms; it is its own group by csm, and (unassigned) by team or manager",
+                    )
+                )
     return [issue for issue in found if issue is not None]

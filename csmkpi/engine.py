@@ -266,7 +266,7 @@ def score_run(run: Run, by: str) -> Scorecard:
         scores=scores,
         names={UNASSIGNED: UNASSIGNED, ALL: "All"} | _names(run, by),
         warnings=tuple(warnings),
-        inputs=(run.config.path, *run.data.files.values()),
+        inputs=(run.config.path, *run.data.files.values(), *run.data.folder_files),
     )
 
 

@@ -19,6 +19,9 @@ app = typer.Typer(
     name="csmkpi",
     help="Customer Success KPIs (NRR, GRR, churn, CSAT, NPS, FCR, expansion...) per CSM, team, manager, segment "
     "or region, straight from CRM and billing CSV exports.",
+    epilog="Examples:\n\n\b\n  csmkpi score --period 2026-Q3 --as-of 2026-10-15\n"
+    "  csmkpi score --period last-month --output reports/{period}.csv --quiet\n"
+    "  csmkpi validate\n  csmkpi metrics",
     no_args_is_help=True,
     rich_markup_mode=None,
     pretty_exceptions_enable=False,

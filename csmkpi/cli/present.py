@@ -69,7 +69,9 @@ def emit_frame(frame, fmt: str, output: Path | None, *, escape: bool, quiet: boo
     if output is not None:
         write_file(output, payload)
         if not quiet:
-            stderr_console().print(f"wrote {output} ({frame.height} rows, {fmt})", highlight=False)
+            stderr_console().print(
+                f"wrote {output} ({frame.height} rows, {fmt})", highlight=False, markup=False, soft_wrap=True
+            )
         return
     sys.stdout.buffer.write(payload)
     sys.stdout.flush()

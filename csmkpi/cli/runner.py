@@ -45,10 +45,12 @@ def run(fn: Callable[[], int], *, debug: bool = False, max_errors: int = MAX_SHO
         from csmkpi.output.render import print_issues
 
         console = stderr_console()
-        console.print(f"[red]error:[/red] {exc.message}", highlight=False, soft_wrap=True)
+        from rich.text import Text
+
+        console.print(Text("error: ", style="red") + Text(exc.message), highlight=False, soft_wrap=True)
         print_issues(console, exc.issues[:max_errors])
         if len(exc.issues) > max_errors:
-            console.print(f"... and {len(exc.issues) - max_errors} more problems (raise --max-errors to see them)")
+            console.print(f"... and {len(exc.issues) - max_errors} more problems", markup=False)
         if debug:
             console.print_exception(show_locals=False)
         code = int(exc.exit_code)

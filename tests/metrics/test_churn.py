@@ -223,3 +223,23 @@ def test_unassigned_unknown_account_and_low_n(build, score_long):
     a = rows[("alice", "logo_churn")]
     assert (a["value"], a["sample_size"], a["status"]) == (approx(0.0), 1, "low-n")
     assert numbers(rows[("ALL", "logo_churn")]) == (approx(1 / 3), 1, 3, 3)
+
+
+def test_churn_from_subscriptions(build, score_long):
+    cfg = build(
+        kpis=KPIS,
+        csms=CSMS,
+        accounts="account_id,csm_id\nA1,alice\nA2,alice\nA3,alice\n",
+        # end of June: A1 100, A2 300, A3 0 (starts 2026-07-01)
+        # end of September: A1 0 (ended 2026-09-29), A2 300 (open), A3 50
+        subscriptions="""
+        subscription_id,account_id,start_date,end_date,mrr
+        S1,A1,2026-01-01,2026-09-29,100
+        S2,A2,2025-01-01,,300
+        S3,A3,2026-07-01,,50
+        """,
+    )
+    rows = score_long(cfg)
+    # cohort {A1, A2}; churned {A1}
+    assert numbers(rows[("alice", "logo_churn")]) == (approx(0.5), 1, 2, 2)
+    assert numbers(rows[("alice", "revenue_churn")]) == (approx(0.25), 100, 400, 2)

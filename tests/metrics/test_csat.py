@@ -236,3 +236,24 @@ def test_response_belongs_to_owner_on_response_date(build, score_long):
     rows = score_long(cfg)
     assert numbers(rows[("alice", "csat")]) == (approx(2 / 3), 2, 3, 3)
     assert numbers(rows[("bob", "csat")]) == (approx(1.0), 1, 1, 1)
+
+
+def test_responses_of_churned_accounts_still_count(build, score_long):
+    cfg = build(
+        kpis=KPIS,
+        csms=CSMS,
+        accounts=ACCOUNTS,
+        # A1 pays nothing during the whole period; its responses still count
+        mrr="""
+        account_id,month,mrr
+        A1,2026-06,100
+        A1,2026-07,0
+        """,
+        surveys="""
+        response_id,account_id,survey,responded_at,score
+        r1,A1,csat,2026-08-10,5
+        r2,A1,csat,2026-09-10,3
+        """,
+    )
+    rows = score_long(cfg)
+    assert numbers(rows[("alice", "csat")]) == (approx(0.5), 1, 2, 2)

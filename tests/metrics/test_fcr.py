@@ -164,7 +164,7 @@ def test_owner_on_resolved_date_unassigned_unknown_and_low_n(build, score_long):
         account_id,csm_id,start_date,end_date
         A1,bob,2026-08-01,
         """,
-        # t1 opened in bob's time? no: opened 07-20 (alice), resolved 08-01 (bob) -> bob
+        # t1 is opened on 07-20 (alice's time) but resolved on 08-01 (bob's time) -> bob
         tickets="""
         ticket_id,account_id,opened_at,resolved_at,contacts,reopened
         t1,A1,2026-07-20,2026-08-01,1,false

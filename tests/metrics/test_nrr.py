@@ -39,9 +39,7 @@ carol,Carol
 
 
 def score_range(cfg, start, end, by="csm"):
-    card = engine.score(
-        engine.ScoreRequest(config=cfg, start=start, end=end, as_of=date(2026, 10, 15), by=by)
-    )
+    card = engine.score(engine.ScoreRequest(config=cfg, start=start, end=end, as_of=date(2026, 10, 15), by=by))
     return {(r["group"], r["kpi"]): r for r in card.long_table().iter_rows(named=True)}
 
 
@@ -374,3 +372,114 @@ def test_subscriptions_as_revenue_source(build, score_long):
     # alice: s = 150 + 40 = 190, e = 180 + 40 = 220
     a = rows[("alice", "nrr")]
     assert (a["value"], a["numerator"], a["denominator"], a["sample_size"]) == (approx(220 / 190), 220, 190, 2)
+
+
+def test_fiscal_quarter_snapshots(build, score_long):
+    cfg = build(
+        kpis="""
+        version: 1
+        calendar: {fiscal_year_start_month: 7}
+        data: {dir: data}
+        scoring: {amber_at: 0.9, cap: 1.5, min_sample: 1}
+        kpis:
+          - {id: nrr, metric: nrr, target: 1.0, weight: 1}
+        """,
+        csms=CSMS,
+        accounts="account_id,csm_id\nA1,alice\n",
+        # FY starting in July: 2026-Q3 = 2026-01-01..2026-03-31 -> s = 2025-12, e = 2026-03
+        mrr="""
+        account_id,month,mrr
+        A1,2025-12,100
+        A1,2026-03,140
+        A1,2026-06,999
+        A1,2026-09,1
+        """,
+    )
+    rows = score_long(cfg)
+    r = rows[("alice", "nrr")]
+    assert (r["period_start"], r["period_end"]) == (date(2026, 1, 1), date(2026, 3, 31))
+    assert (r["value"], r["numerator"], r["denominator"]) == (approx(1.4), 140, 100)
+
+
+def test_range_across_a_year_end_and_trailing_12m_on_a_range(build):
+    cfg = build(
+        kpis="""
+        version: 1
+        data: {dir: data}
+        scoring: {amber_at: 0.9, cap: 1.5, min_sample: 1}
+        kpis:
+          - {id: nrr, metric: nrr, target: 1.0, weight: 1}
+          - {id: nrr12, metric: nrr, params: {window: trailing_12m}, target: 1.0, weight: 1}
+        """,
+        csms=CSMS,
+        accounts="account_id,csm_id\nA1,alice\nA2,alice\n",
+        # --from 2026-12-15 --to 2027-01-10: s = 2026-11, e = 2027-01;
+        # trailing_12m: s = 2026-01 (12 months before January 2027)
+        mrr="""
+        account_id,month,mrr
+        A1,2026-01,50
+        A1,2026-11,100
+        A1,2026-12,1
+        A1,2027-01,80
+        A2,2026-01,100
+        A2,2027-01,20
+        """,
+    )
+    rows = score_range(cfg, date(2026, 12, 15), date(2027, 1, 10))
+    # period window: cohort {A1}: 80 / 100
+    assert (rows[("alice", "nrr")]["value"], rows[("alice", "nrr")]["sample_size"]) == (approx(0.8), 1)
+    # trailing: cohort {A1, A2}: (80 + 20) / (50 + 100)
+    r = rows[("alice", "nrr12")]
+    assert (r["value"], r["numerator"], r["denominator"], r["sample_size"]) == (approx(100 / 150), 100, 150, 2)
+
+
+@pytest.mark.parametrize(
+    ("start_date", "end_date", "in_june", "in_september"),
+    [
+        # in force at the end of month M when start_date <= last day of M <= end_date (or end_date empty)
+        pytest.param("2026-06-30", "", True, True, id="starts-on-june-30-open"),
+        pytest.param("2026-07-01", "", False, True, id="starts-july-1-not-in-june"),
+        pytest.param("2026-01-01", "2026-06-30", True, False, id="ends-june-30"),
+        pytest.param("2026-01-01", "2026-06-29", False, False, id="ends-june-29"),
+        pytest.param("2026-01-01", "2026-09-30", True, True, id="ends-sept-30"),
+        pytest.param("2026-01-01", "2026-09-29", True, False, id="ends-sept-29"),
+        pytest.param("2026-09-30", "2026-09-30", False, True, id="one-day-on-sept-30"),
+    ],
+)
+def test_subscription_snapshot_boundaries(build, score_long, start_date, end_date, in_june, in_september):
+    cfg = build(
+        kpis=KPIS,
+        csms=CSMS,
+        accounts="account_id,csm_id\nA1,alice\n",
+        # A1 always pays 100 from S0; S1 (50) is the subscription under test.
+        subscriptions=f"""
+        subscription_id,account_id,start_date,end_date,mrr
+        S0,A1,2025-01-01,,100
+        S1,A1,{start_date},{end_date},50
+        """,
+    )
+    rows = score_long(cfg)
+    s = 100 + (50 if in_june else 0)
+    e = 100 + (50 if in_september else 0)
+    r = rows[("alice", "nrr")]
+    assert (r["value"], r["numerator"], r["denominator"], r["sample_size"]) == (approx(e / s), e, s, 1)
+
+
+def test_subscriptions_trailing_12m(build, score_long):
+    cfg = build(
+        kpis=KPIS_T12,
+        csms=CSMS,
+        accounts="account_id,csm_id\nA1,alice\nA2,alice\n",
+        # s = end of 2025-09, e = end of 2026-09
+        # A1: S1 100 from 2025-01-01 open + S2 60 from 2026-02-01 -> s = 100, e = 160
+        # A2: S3 2025-09-30..2026-03-31 (40) -> s = 40, e = 0
+        subscriptions="""
+        subscription_id,account_id,start_date,end_date,mrr
+        S1,A1,2025-01-01,,100
+        S2,A1,2026-02-01,,60
+        S3,A2,2025-09-30,2026-03-31,40
+        """,
+    )
+    rows = score_long(cfg)
+    r = rows[("alice", "nrr")]
+    assert (r["value"], r["numerator"], r["denominator"], r["sample_size"]) == (approx(160 / 140), 160, 140, 2)

@@ -13,12 +13,14 @@ def validate(
     quiet: o.QuietOpt = False,
     debug: o.DebugOpt = False,
 ) -> None:
-    """Check the config and every column of every table; exit non-zero on errors.
+    r"""Check the config and every column of every table; exit non-zero on errors.
 
     Exit codes: 0 valid (warnings allowed), 65 invalid data (or warnings with --strict),
     66 missing input, 78 invalid config.
 
     Example:
+
+    \b
       csmkpi validate --config configs/kpis.yaml --data exports/
     """
 
@@ -33,9 +35,9 @@ def validate(
         present.warn(report.warnings, quiet)
         if not quiet:
             console = Console(highlight=False)
-            console.print(f"config {report.config}: ok")
+            console.print(f"config {report.config}: ok", markup=False, soft_wrap=True)
             for table, rows in report.rows.items():
-                console.print(f"{report.files[table]}: {rows} rows ok")
+                console.print(f"{report.files[table]}: {rows} rows ok", markup=False, soft_wrap=True)
         return int(ExitCode.DATA) if strict and report.warnings else int(ExitCode.OK)
 
     run(body, debug=debug)
