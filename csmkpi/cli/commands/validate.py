@@ -13,14 +13,13 @@ def validate(
     quiet: o.QuietOpt = False,
     debug: o.DebugOpt = False,
 ) -> None:
-    r"""Check the config and every column of every table; exit non-zero on errors.
+    """Check the config and every column of every table; exit non-zero on errors.
 
     Exit codes: 0 valid (warnings allowed), 65 invalid data (or warnings with --strict),
     66 missing input, 78 invalid config.
 
-    Example:
+    For instance:
 
-    \b
       csmkpi validate --config configs/kpis.yaml --data exports/
     """
 
