@@ -18,7 +18,7 @@ def validate(
     Exit codes: 0 valid (warnings allowed), 65 invalid data (or warnings with --strict),
     66 missing input, 78 invalid config.
 
-    For instance:
+    Example run:
 
       csmkpi validate --config configs/kpis.yaml --data exports/
     """
