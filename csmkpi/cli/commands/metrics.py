@@ -9,7 +9,8 @@ from csmkpi.cli.runner import run
 def metrics(debug: o.DebugOpt = False) -> None:
     """List every metric (built-in and plugin) with its formula, tables and params.
 
-    Example:
+    Example run:
+
       csmkpi metrics
     """
 
