@@ -20,9 +20,9 @@ from csmkpi.attribution import attribute
 from csmkpi.config import LoadedConfig, load_config, peek_plugins
 from csmkpi.dimensions import ALL, UNASSIGNED
 from csmkpi.errors import Issue, UsageError
-from csmkpi.metrics.base import Context, Metric, MetricError
+from csmkpi.metrics.base import Aggregation, Context, Metric, MetricError, Unit
 from csmkpi.metrics.registry import discover
-from csmkpi.rollup import GROUP, complete, members, rollup, with_group
+from csmkpi.rollup import GROUP, complete, group_costs, members, rollup, with_group
 from csmkpi.scoring import Target, composite, score_rows
 
 LONG_COLUMNS = (
@@ -67,6 +67,16 @@ class Kpi:
     metric: Metric[Any]
     params: Any
     target: Target
+
+    @property
+    def aggregation(self) -> Aggregation:
+        """How this KPI's units pool."""
+        return self.metric.aggregation_for(self.params)
+
+    @property
+    def unit(self) -> Unit:
+        """How this KPI's value is displayed."""
+        return self.metric.unit_for(self.params)
 
 
 @dataclass(frozen=True)
@@ -131,30 +141,39 @@ def load_metrics_and_config(
     return config, metrics, warnings
 
 
-def _select_kpis(config: LoadedConfig, metrics: dict[str, Metric[Any]], wanted: tuple[str, ...]) -> list[Kpi]:
-    model = config
-    known = [k.id for k in model.kpis]
-    unknown = [k for k in wanted if k not in known]
-    if unknown:
-        raise UsageError(f"unknown KPI {', '.join(map(repr, unknown))}; the config defines: {', '.join(known)}")
-    scoring = model.scoring
+def _expand(k: Any, metric: Metric[Any], params: Any, target: Target) -> list[Kpi]:
+    """One KPI per variant of a multi-number metric (each variant is shown, none is scored), else itself."""
+    if metric.variants is None or not (variants := metric.variants(params)):
+        return [Kpi(k.id, k.display_label, metric, params, target)]
     return [
         Kpi(
-            id=k.id,
-            label=k.label or k.id,
-            metric=metrics[k.metric],
-            params=config.params[k.id],
-            target=Target(
-                kpi=k.id,
-                target=k.target,
-                better=k.better,
-                weight=k.weight,
-                min_sample=k.min_sample if k.min_sample is not None else scoring.min_sample,
-            ),
+            f"{k.id}_{suffix}",
+            f"{k.display_label}: {label}",
+            metric,
+            variant,
+            Target(f"{k.id}_{suffix}", None, target.better, 0.0, target.min_sample),
         )
-        for k in model.kpis
-        if not wanted or k.id in wanted
+        for suffix, label, variant in variants
     ]
+
+
+def _select_kpis(config: LoadedConfig, metrics: dict[str, Metric[Any]], wanted: tuple[str, ...]) -> list[Kpi]:
+    kpis: list[Kpi] = []
+    for k in config.kpis:
+        target = Target(
+            kpi=k.id,
+            target=k.target,
+            better=k.better,
+            weight=k.weight,
+            min_sample=k.min_sample if k.min_sample is not None else config.scoring.min_sample,
+        )
+        expanded = _expand(k, metrics[k.metric], config.params[k.id], target)
+        kpis.extend(kpi for kpi in expanded if not wanted or k.id in wanted or kpi.id in wanted)
+    known = [k.id for k in config.kpis]
+    unknown = [w for w in wanted if w not in known and w not in {kpi.id for kpi in kpis}]
+    if unknown:
+        raise UsageError(f"unknown KPI {', '.join(map(repr, unknown))}; the config defines: {', '.join(known)}")
+    return kpis
 
 
 def prepare(request: ScoreRequest, *, by: str | None = None) -> Run:
@@ -186,6 +205,10 @@ def kpi_units(run: Run, kpi: Kpi, by: str, tables: dict[str, pl.LazyFrame]) -> p
     ctx = Context(run.period, tables, run.config.attribution)
     units = kpi.metric.units(ctx, kpi.params)
     return with_group(attribute(units, tables), by, tables)
+
+
+def _costs(kpi: Kpi, units: pl.LazyFrame, by: str, tables: dict[str, pl.LazyFrame]) -> pl.LazyFrame | None:
+    return group_costs(units, by, tables) if kpi.aggregation is Aggregation.COST else None
 
 
 def _not_computable(group_members: pl.DataFrame) -> pl.DataFrame:
@@ -233,13 +256,11 @@ def score_run(run: Run, by: str) -> Scorecard:
         except MetricError as exc:
             warnings.append(Issue("warning", f"KPI {kpi.id!r} ({kpi.metric.name}) is not computable: {exc}"))
             continue
-        plans[kpi.id] = rollup(units, kpi.metric.aggregation, group_members.lazy())
+        plans[kpi.id] = rollup(units, kpi.aggregation, group_members.lazy(), costs=_costs(kpi, units, by, tables))
     collected = dict(zip(plans, pl.collect_all(list(plans.values())), strict=True))
     every_group = sorted({g for rows in collected.values() for g in rows[GROUP].to_list()} - {ALL})
     collected = {
-        kpi.id: complete(collected[kpi.id], every_group, kpi.metric.aggregation)
-        for kpi in run.kpis
-        if kpi.id in collected
+        kpi.id: complete(collected[kpi.id], every_group, kpi.aggregation) for kpi in run.kpis if kpi.id in collected
     }
     scoring = run.config.scoring
     parts = []

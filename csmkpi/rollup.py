@@ -71,11 +71,54 @@ def _aggregations(aggregation: Aggregation) -> list[pl.Expr]:
     return [numerator, denominator, sample, (numerator / denominator).alias("value")]
 
 
-def rollup(units: pl.LazyFrame, aggregation: Aggregation, group_members: pl.LazyFrame) -> pl.LazyFrame:
-    """Return one row per group plus ``ALL``: group, numerator, denominator, sample_size, value."""
+def _with_costs(rows: pl.LazyFrame, costs: pl.LazyFrame) -> pl.LazyFrame:
+    """Put the group's CSM cost in the numerator (Aggregation.COST)."""
+    return (
+        rows.drop("numerator", "value")
+        .join(costs, on=GROUP, how="left")
+        .with_columns((pl.col("numerator") / pl.col("denominator")).alias("value"))
+        .select(GROUP, "numerator", "denominator", "sample_size", "value")
+    )
+
+
+def group_costs(units: pl.LazyFrame, by: str, tables: Mapping[str, pl.LazyFrame]) -> pl.LazyFrame:
+    """Annual cost of each group's CSMs, plus ``ALL``: group, numerator.
+
+    By csm, team or manager the group's CSMs are its members in csms.csv; by segment
+    or region they are the distinct owners of the group's units. An empty cost is 0.
+    """
+    csms = tables["csms"].select(pl.col("csm_id").alias(OWNER), pl.col("annual_cost").fill_null(0.0))
+    if by in ("csm", "team", "manager"):
+        members = tables["csms"].select(
+            (pl.col("csm_id") if by == "csm" else pl.col(by)).fill_null(UNASSIGNED).alias(GROUP),
+            pl.col("annual_cost").fill_null(0.0),
+        )
+        everyone = members
+    else:
+        owned = units.select(GROUP, OWNER).drop_nulls(OWNER).unique()
+        members = owned.join(csms, on=OWNER).select(GROUP, "annual_cost")
+        everyone = units.select(OWNER).drop_nulls().unique().join(csms, on=OWNER).select("annual_cost")
+    per_group = members.group_by(GROUP).agg(exact_sum("annual_cost").alias("numerator"))
+    total = everyone.select(pl.lit(ALL).alias(GROUP), exact_sum("annual_cost").alias("numerator"))
+    return pl.concat([per_group, total])
+
+
+def rollup(
+    units: pl.LazyFrame,
+    aggregation: Aggregation,
+    group_members: pl.LazyFrame,
+    costs: pl.LazyFrame | None = None,
+) -> pl.LazyFrame:
+    """Return one row per group plus ``ALL``: group, numerator, denominator, sample_size, value.
+
+    ``costs`` (group, numerator) supplies the numerators of ``Aggregation.COST``.
+    """
     aggs = _aggregations(aggregation)
     groups = units.group_by(GROUP).agg(aggs)
     everyone = units.select(pl.lit(ALL).alias(GROUP), *aggs)
+    if costs is not None:
+        groups = _with_costs(groups, costs.filter(pl.col(GROUP) != ALL))
+        everyone = _with_costs(everyone, costs.filter(pl.col(GROUP) == ALL))
     empty_value = 0.0 if aggregation is Aggregation.SUM else None
     filled = (
         group_members.join(groups, on=GROUP, how="full", coalesce=True)

@@ -40,6 +40,7 @@ class Aggregation(StrEnum):
     SUM = "sum"  # Σ numerator
     MEDIAN = "median"  # median of the units' numerators
     PER_CSM = "per_csm"  # Σ numerator / distinct owners in the group
+    COST = "cost"  # annual cost of the group's CSMs / Σ denominator
 
 
 class Unit(StrEnum):
@@ -154,7 +155,23 @@ class Metric(Generic[P]):
     columns: Mapping[str, frozenset[str]]
     params: type[P]
     units: UnitsFn[P]
-    aggregation: Aggregation = Aggregation.RATIO
-    unit: Unit = Unit.RATIO
+    aggregation: Aggregation | Callable[[P], Aggregation] = Aggregation.RATIO
+    unit: Unit | Callable[[P], Unit] = Unit.RATIO
     sample: str = "units"  # what sample_size counts, for docs
     details: tuple[str, ...] = field(default_factory=tuple)  # extra unit columns explain shows
+    # A metric reporting several numbers (mrr_movements) splits one KPI into variants:
+    # (id suffix, label suffix, params) each.
+    variants: Callable[[P], list[tuple[str, str, P]]] | None = None
+
+    def aggregation_for(self, params: P) -> Aggregation:
+        """The aggregation, which may depend on the params (``share: true`` makes a sum a ratio)."""
+        return self.aggregation if isinstance(self.aggregation, Aggregation) else self.aggregation(params)
+
+    def unit_for(self, params: P) -> Unit:
+        """The display unit, which may depend on the params."""
+        return self.unit if isinstance(self.unit, Unit) else self.unit(params)
+
+    @property
+    def aggregation_name(self) -> str:
+        """The aggregation for docs: its value, or ``depends on params``."""
+        return self.aggregation.value if isinstance(self.aggregation, Aggregation) else "depends on params"

@@ -14,7 +14,22 @@ from typing import Any
 from csmkpi.errors import ConfigError, Issue
 from csmkpi.metrics.base import Metric
 
-BUILTINS = ("nrr", "grr", "churn", "csat", "nps", "fcr", "expansion_close_rate")
+BUILTINS = (
+    "nrr",
+    "grr",
+    "churn",
+    "mrr_movements",
+    "csat",
+    "nps",
+    "fcr",
+    "expansion_close_rate",
+    "sourced_expansion_arr",
+    "onboarding",
+    "activities",
+    "referenceable_rate",
+    "arr_managed",
+    "cost_to_serve",
+)
 ENTRY_POINT_GROUP = "csmkpi.metrics"
 
 

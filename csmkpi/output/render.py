@@ -49,12 +49,12 @@ def scorecard_table(card: Scorecard) -> Table:
         table.add_column("name")
     for kpi in card.kpis:
         target = "" if kpi.target.target is None else f"\n{'≤' if kpi.target.better == 'lower' else '≥'} "
-        target += "" if kpi.target.target is None else format_value(kpi.target.target, kpi.metric.unit)
+        target += "" if kpi.target.target is None else format_value(kpi.target.target, kpi.unit)
         table.add_column(f"{kpi.label}{target}", justify="right")
     table.add_column("score", justify="right")
     cells = {(row["group"], row["kpi"]): row for row in card.long.iter_rows(named=True)}
     scores = {row["group"]: row for row in card.scores.iter_rows(named=True)}
-    units = {kpi.id: kpi.metric.unit for kpi in card.kpis}
+    units = {kpi.id: kpi.unit for kpi in card.kpis}
     for group in card.group_order():
         rank = scores[group]["rank"]
         row: list[str | Text] = ["" if rank is None else str(rank), group]
@@ -78,7 +78,7 @@ def long_table(card: Scorecard) -> Table:
     table = Table(title=f"Scorecard {card.period.label}", caption=period_caption(card), caption_justify="left")
     for name in ("group", "kpi", "value", "numerator", "denominator", "n", "target", "attainment", "status"):
         table.add_column(name, justify="left" if name in ("group", "kpi", "status") else "right")
-    units = {kpi.id: kpi.metric.unit for kpi in card.kpis}
+    units = {kpi.id: kpi.unit for kpi in card.kpis}
     for row in card.long_table().iter_rows(named=True):
         unit = units[row["kpi"]]
         status = row["status"] or ""
@@ -126,7 +126,7 @@ def metrics_listing(metrics: Iterable[Any]) -> Text:
     out = Text()
     for metric in sorted(metrics, key=lambda m: m.name):
         out.append(metric.name, style="bold")
-        out.append(f"  ({metric.aggregation.value})\n  {metric.description}\n")
+        out.append(f"  ({metric.aggregation_name})\n  {metric.description}\n")
         out.append(f"  formula: {metric.formula}\n  sample:  {metric.sample}\n")
         tables = sorted("mrr or subscriptions" if t == "revenue" else t for t in metric.tables)
         out.append(f"  tables:  {', '.join(tables)}\n")

@@ -25,9 +25,18 @@ TABLES = ("accounts", "csms", "mrr", "tickets", "surveys", "opportunities", "act
 CSMS = ("alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi")
 
 
+MOVEMENTS = ("new", "reactivation", "expansion", "contraction", "churn")
+
+
 def kpi_ids() -> list[str]:
-    """The KPI ids of the bundled config, in config order."""
-    return [k["id"] for k in yaml.safe_load(CONFIG.read_text(encoding="utf-8"))["kpis"]]
+    """The KPI ids of the bundled config, in config order; mrr_movements without a movement reports all five."""
+    ids: list[str] = []
+    for k in yaml.safe_load(CONFIG.read_text(encoding="utf-8"))["kpis"]:
+        if k["metric"] == "mrr_movements" and "movement" not in k.get("params", {}):
+            ids.extend(f"{k['id']}_{m}" for m in MOVEMENTS)
+        else:
+            ids.append(k["id"])
+    return ids
 
 
 def wide_header() -> list[str]:

@@ -1,0 +1,88 @@
+"""MRR movements: new, reactivation, expansion, contraction and churn, month over month."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+import polars as pl
+
+from csmkpi.metrics.base import Aggregation, Context, Metric, Params, Unit, units_frame
+from csmkpi.metrics.retention import COLUMNS
+from csmkpi.periods import add_months, month_end
+
+Movement = Literal["new", "reactivation", "expansion", "contraction", "churn"]
+MOVEMENTS: tuple[Movement, ...] = ("new", "reactivation", "expansion", "contraction", "churn")
+
+
+class MovementParams(Params):
+    """One ``movement``; without it the KPI reports all five, as ``<id>_new``, ``<id>_expansion``..."""
+
+    movement: Movement | None = None
+
+
+def _variants(params: MovementParams) -> list[tuple[str, str, MovementParams]]:
+    if params.movement is not None:
+        return []
+    return [(m, m, MovementParams(movement=m)) for m in MOVEMENTS]
+
+
+def _kind(prev: pl.Expr, cur: pl.Expr, paid_before: pl.Expr) -> pl.Expr:
+    return (
+        pl.when((prev == 0) & (cur > 0) & ~paid_before)
+        .then(pl.lit("new"))
+        .when((prev == 0) & (cur > 0))
+        .then(pl.lit("reactivation"))
+        .when((prev > 0) & (cur > prev))
+        .then(pl.lit("expansion"))
+        .when((prev > 0) & (cur > 0) & (cur < prev))
+        .then(pl.lit("contraction"))
+        .when((prev > 0) & (cur == 0))
+        .then(pl.lit("churn"))
+    )
+
+
+def movement_units(ctx: Context, params: MovementParams) -> pl.LazyFrame:
+    """One unit per account and month of P with a movement of the chosen kind; numerator = its amount (> 0).
+
+    Each month compares the snapshot with the month before; a missing row is 0. New
+    means from 0 having never paid before; reactivation from 0 having paid before.
+    Contraction and churn amounts are reported as positive decreases. A unit is dated
+    at its month's end (or P's end, whichever is first).
+    """
+    months = ctx.period.months()
+    revenue = ctx.revenue_months()
+    current = revenue.filter(pl.col("month").is_in(months)).select("account_id", "month", pl.col("mrr").alias("cur"))
+    previous = revenue.filter(pl.col("month").is_in([add_months(m, -1) for m in months])).select(
+        "account_id", pl.col("month").dt.offset_by("1mo").alias("month"), pl.col("mrr").alias("prev")
+    )
+    first_paid = revenue.filter(pl.col("mrr") > 0).group_by("account_id").agg(pl.col("month").min().alias("first"))
+    prev, cur = pl.col("prev"), pl.col("cur")
+    amount = pl.when(cur > prev).then(cur - prev).otherwise(prev - cur)
+    ends = pl.DataFrame({"month": months, "month_end": [min(month_end(m), ctx.period.end) for m in months]}).lazy()
+    rows = (
+        current.join(previous, on=["account_id", "month"], how="full", coalesce=True)
+        .with_columns(cur.fill_null(0.0), prev.fill_null(0.0))
+        .join(first_paid, on="account_id", how="left")
+        .with_columns(_kind(prev, cur, pl.col("first") < pl.col("month")).alias("movement"))
+        .filter(pl.col("movement") == params.movement)
+        .join(ends, on="month")
+        .with_columns(date=pl.col("month_end"), numerator=amount, sample=pl.lit(1))
+    )
+    return units_frame(rows, "month", "movement", "prev", "cur")
+
+
+METRIC = Metric(
+    name="mrr_movements",
+    description="MRR movements summed over P's months: new, reactivation, expansion, contraction, churn.",
+    formula="Σ over months m of P: new/reactivation = e_m (from 0), expansion = e_m − e_(m−1), "
+    "contraction = e_(m−1) − e_m (to > 0), churn = e_(m−1) (to 0)",
+    tables=frozenset({"revenue"}),
+    columns=COLUMNS,
+    params=MovementParams,
+    units=movement_units,
+    aggregation=Aggregation.SUM,
+    unit=Unit.CURRENCY,
+    sample="movements (account-months)",
+    details=("month", "movement", "prev", "cur"),
+    variants=_variants,
+)
