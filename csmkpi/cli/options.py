@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -44,3 +44,33 @@ DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a traceback on err
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but data and errors.")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors (exit 65).")]
 DEFAULT_CONFIG = Path("configs/kpis.yaml")
+FormatOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--format",
+        "-f",
+        help="table, csv, tsv, json, parquet or markdown. Default: table on a terminal, else csv "
+        "(or from the --output extension).",
+    ),
+]
+OutputOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--output", "-o", help="Write to this file (atomically); {period} is replaced by the period."),
+]
+EscapeOpt = Annotated[
+    bool,
+    typer.Option(
+        "--escape-formulas/--no-escape-formulas",
+        help="Prefix text cells that start with = + - @ with an apostrophe in CSV/TSV (spreadsheet safety).",
+    ),
+]
+LayoutOpt = Annotated[str, typer.Option("--layout", "-l", help="wide (one row per group) or long.")]
+KpiOpt = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option("--kpi", "-k", help="Only this KPI id (repeatable)."),
+]
+
+
+def as_date(value: datetime | None) -> date | None:
+    """The date of a parsed ``--from/--to/--as-of`` option."""
+    return value.date() if value is not None else None

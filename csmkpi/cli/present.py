@@ -10,7 +10,9 @@ from csmkpi.dimensions import DIMENSIONS
 from csmkpi.errors import ExitCode, OutputError, UsageError
 
 if TYPE_CHECKING:
+    from csmkpi.drilldown import Explanation
     from csmkpi.engine import Scorecard
+    from csmkpi.trends import Trend
 
 FORMATS = ("table", "csv", "tsv", "json", "parquet", "markdown")
 LAYOUTS = ("wide", "long")
@@ -93,3 +95,50 @@ def emit_scorecard(
         frame = card.wide_table() if layout == "wide" else card.long_table()
         emit_frame(frame, fmt, path, escape=escape, quiet=quiet)
     return int(ExitCode.DATA) if strict and card.warnings else int(ExitCode.OK)
+
+
+def emit_explanation(explanation: Explanation, *, fmt: str, output: str | None, quiet: bool, escape: bool) -> int:
+    """Show or write an explanation; return the exit code."""
+    if fmt == "table":
+        from rich.console import Console
+
+        from csmkpi.output.render import explanation_table
+
+        Console().print(explanation_table(explanation))
+        return int(ExitCode.OK)
+    label = f"{explanation.period.label}_{explanation.kpi.id}_{explanation.group}"
+    path = output_path(output, label, ()) if output else None
+    emit_frame(explanation.table(), fmt, path, escape=escape, quiet=quiet)
+    return int(ExitCode.OK)
+
+
+def emit_trend(
+    result: Trend,
+    *,
+    fmt: str,
+    layout: str,
+    group: str,
+    output: str | None,
+    quiet: bool,
+    strict: bool,
+    escape: bool,
+) -> int:
+    """Show a trend on the terminal, or write it: one file per period when ``output`` has ``{period}``."""
+    warnings = result.cards[0].warnings if result.cards else ()
+    warn(warnings, quiet)
+    if fmt == "table":
+        from rich.console import Console
+
+        from csmkpi.output.render import trend_table
+
+        Console().print(trend_table(result, group))
+    elif output and "{period}" in output:
+        for card in result.cards:
+            frame = card.wide_table() if layout == "wide" else card.long_table()
+            emit_frame(frame, fmt, output_path(output, card.period.label, card.inputs), escape=escape, quiet=quiet)
+    else:
+        inputs = result.cards[0].inputs if result.cards else ()
+        path = output_path(output, result.range.label, inputs) if output else None
+        frame = result.wide_table() if layout == "wide" else result.long_table()
+        emit_frame(frame, fmt, path, escape=escape, quiet=quiet)
+    return int(ExitCode.DATA) if strict and warnings else int(ExitCode.OK)

@@ -13,7 +13,9 @@ from csmkpi.errors import Issue
 from csmkpi.metrics.base import Unit
 
 if TYPE_CHECKING:
+    from csmkpi.drilldown import Explanation
     from csmkpi.engine import Scorecard
+    from csmkpi.trends import Trend
 
 STYLES = {"green": "green", "amber": "yellow", "red": "red", "low-n": "dim", "no-data": "dim"}
 
@@ -30,7 +32,7 @@ def format_value(value: float | None, unit: Unit) -> str:
         return f"{value:,.0f}"
     if unit is Unit.DAYS:
         return f"{value:.1f} d"
-    return f"{value:,.0f}"
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.1f}"
 
 
 def period_caption(card: Scorecard) -> str:
@@ -133,3 +135,83 @@ def metrics_listing(metrics: Iterable[Any]) -> Text:
         params = params_text(metric.params)
         out.append("  params:  " + ("\n           ".join(params) if params else "(none)") + "\n\n")
     return out
+
+
+def _number(value: object) -> str:
+    if isinstance(value, float):
+        return f"{value:,.0f}" if value.is_integer() else f"{value:,.2f}"
+    return "" if value is None else str(value)
+
+
+def explanation_table(explanation: Explanation) -> Table:
+    """The units behind one group's value, then the total as on the scorecard."""
+    kpi, total = explanation.kpi, explanation.total
+    title = f"{kpi.label} ({kpi.id}) for {explanation.group_by} {explanation.group}"
+    caption = (
+        f"{explanation.period.label}: {explanation.period.start} → {explanation.period.end}"
+        f"{' · PARTIAL' if explanation.period.partial else ''} · as of {explanation.as_of} · "
+        f"value {format_value(total['value'], kpi.unit)} = {_number(total['numerator'])} / "
+        f"{_number(total['denominator'])} over {total['sample_size']} units"
+    )
+    table = Table(title=title, caption=caption, caption_justify="left")
+    details = list(kpi.metric.details)
+    for name in ("account_id", "account_name", "owner", "date", "numerator", "denominator", "share", *details):
+        table.add_column(name, justify="right" if name in ("numerator", "denominator", "share") else "left")
+    for row in explanation.units.iter_rows(named=True):
+        share = row["share"]
+        table.add_row(
+            *(str(row[c] or "") for c in ("account_id", "account_name", "owner", "date")),
+            _number(row["numerator"]),
+            _number(row["denominator"]),
+            "" if share is None else f"{share * 100:.1f}%",
+            *(_number(row[c]) for c in details),
+            end_section=False,
+        )
+    table.add_section()
+    table.add_row(
+        "TOTAL", "", "", "", _number(total["numerator"]), _number(total["denominator"]), "", *([""] * len(details))
+    )
+    return table
+
+
+SPARKS = "▁▂▃▄▅▆▇█"
+
+
+def sparkline(values: list[float | None]) -> str:
+    """A one-line chart of the values (a blank where there is none)."""
+    known = [v for v in values if v is not None]
+    if not known:
+        return ""
+    low, high = min(known), max(known)
+    span = (high - low) or 1.0
+    return "".join(" " if v is None else SPARKS[round((v - low) / span * (len(SPARKS) - 1))] for v in values)
+
+
+def trend_table(trend: Trend, group: str) -> Table:
+    """One row per KPI, one column per period, for one group, with a sparkline."""
+    table = Table(
+        title=f"Trend for {group} by {trend.grain}",
+        caption=f"{trend.range.label}: {trend.range.start} → {trend.range.end}"
+        f"{' · last period PARTIAL' if trend.cards and trend.cards[-1].period.partial else ''}",
+        caption_justify="left",
+    )
+    table.add_column("KPI")
+    for card in trend.cards:
+        table.add_column(card.period.label, justify="right")
+    table.add_column("trend")
+    if not trend.cards:
+        return table
+    groups = set(trend.cards[0].long["group"].to_list())
+    if group not in groups:
+        from csmkpi.errors import UsageError
+
+        raise UsageError(f"no group {group!r} in the trend; choose one of: {', '.join(sorted(groups))}")
+    values = {
+        (card.period.label, row["kpi"]): row["value"]
+        for card in trend.cards
+        for row in card.long.filter(card.long["group"] == group).iter_rows(named=True)
+    }
+    for kpi in trend.cards[0].kpis:
+        series = [values.get((card.period.label, kpi.id)) for card in trend.cards]
+        table.add_row(kpi.label, *(format_value(v, kpi.unit) for v in series), sparkline(series))
+    return table

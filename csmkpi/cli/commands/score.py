@@ -2,29 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Annotated, Optional
-
-import typer
-
 from csmkpi.cli import options as o
 from csmkpi.cli.runner import run
-
-EXAMPLES = """
-
-Examples:
-
-\b
-  csmkpi score --period 2026-Q3 --as-of 2026-10-15
-
-  csmkpi score --period last-month --format csv --output reports/{period}.csv --quiet
-
-  csmkpi score -p Q3 --by team --layout long | less
-"""
-
-
-def _date(value: datetime | None):  # type: ignore[no-untyped-def]
-    return value.date() if value is not None else None
 
 
 def score(
@@ -35,36 +14,24 @@ def score(
     config: o.ConfigOpt = o.DEFAULT_CONFIG,
     data: o.DataOpt = None,
     by: o.ByOpt = "csm",
-    kpi: Annotated[
-        Optional[list[str]],  # noqa: UP045
-        typer.Option("--kpi", "-k", help="Only this KPI id (repeatable)."),
-    ] = None,
-    fmt: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option(
-            "--format",
-            "-f",
-            help="table, csv, tsv, json, parquet or markdown. Default: table on a terminal, else csv "
-            "(or from the --output extension).",
-        ),
-    ] = None,
-    layout: Annotated[str, typer.Option("--layout", "-l", help="wide (one row per group) or long.")] = "wide",
-    output: Annotated[
-        Optional[str],  # noqa: UP045
-        typer.Option("--output", "-o", help="Write to this file (atomically); {period} is replaced by the period."),
-    ] = None,
-    escape_formulas: Annotated[
-        bool,
-        typer.Option(
-            "--escape-formulas/--no-escape-formulas",
-            help="Prefix text cells that start with = + - @ with an apostrophe in CSV/TSV (spreadsheet safety).",
-        ),
-    ] = True,
+    kpi: o.KpiOpt = None,
+    fmt: o.FormatOpt = None,
+    layout: o.LayoutOpt = "wide",
+    output: o.OutputOpt = None,
+    escape_formulas: o.EscapeOpt = True,
     quiet: o.QuietOpt = False,
     strict: o.StrictOpt = False,
     debug: o.DebugOpt = False,
 ) -> None:
-    """Compute the KPI scorecard for a period, per CSM, team, manager, segment or region."""
+    """Compute the KPI scorecard for a period, per CSM, team, manager, segment or region.
+
+    Example runs:
+
+    \b
+      csmkpi score --period 2026-Q3 --as-of 2026-10-15
+      csmkpi score --period last-month --format csv --output reports/{period}.csv --quiet
+      csmkpi score -p Q3 --by team --layout long | less
+    """
 
     def body() -> int:
         from csmkpi.cli import present
@@ -75,19 +42,21 @@ def score(
         request = ScoreRequest(
             config=config,
             period=period,
-            start=_date(from_),
-            end=_date(to),
-            as_of=_date(as_of),
+            start=o.as_date(from_),
+            end=o.as_date(to),
+            as_of=o.as_date(as_of),
             data=data,
             by=by,
             kpis=tuple(kpi or ()),
         )
-        card = score(request)
         return present.emit_scorecard(
-            card, fmt=fmt_, layout=layout, output=output, quiet=quiet, strict=strict, escape=escape_formulas
+            score(request),
+            fmt=fmt_,
+            layout=layout,
+            output=output,
+            quiet=quiet,
+            strict=strict,
+            escape=escape_formulas,
         )
 
     run(body, debug=debug)
-
-
-score.__doc__ = (score.__doc__ or "") + EXAMPLES

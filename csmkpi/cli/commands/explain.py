@@ -1,0 +1,62 @@
+"""``csmkpi explain``: the accounts behind one group's number."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from csmkpi.cli import options as o
+from csmkpi.cli.runner import run
+
+
+def explain(
+    kpi: Annotated[str, typer.Argument(help="The KPI id (from the config) to explain.")],
+    group: Annotated[
+        str,
+        typer.Option("--group", "-g", help="The group: a csm_id or CSM name, team, manager, segment, region, or ALL."),
+    ] = "ALL",
+    period: o.PeriodOpt = None,
+    from_: o.FromOpt = None,
+    to: o.ToOpt = None,
+    as_of: o.AsOfOpt = None,
+    config: o.ConfigOpt = o.DEFAULT_CONFIG,
+    data: o.DataOpt = None,
+    by: o.ByOpt = "csm",
+    fmt: o.FormatOpt = None,
+    output: o.OutputOpt = None,
+    escape_formulas: o.EscapeOpt = True,
+    quiet: o.QuietOpt = False,
+    debug: o.DebugOpt = False,
+) -> None:
+    """Show the unit rows (accounts, responses, tickets...) behind one group's KPI value.
+
+    Biggest contributors first, with each unit's numerator, denominator and share,
+    and a TOTAL row equal to the scorecard's numbers.
+
+    Example run:
+
+      csmkpi explain nrr --group alice --period 2026-Q3
+    """
+
+    def body() -> int:
+        from csmkpi.cli import present
+        from csmkpi.drilldown import explain as drill
+        from csmkpi.engine import ScoreRequest
+
+        fmt_ = present.choose_format(fmt, output, "long")
+        present.check_by(by)
+        request = ScoreRequest(
+            config=config,
+            period=period,
+            start=o.as_date(from_),
+            end=o.as_date(to),
+            as_of=o.as_date(as_of),
+            data=data,
+            by=by,
+        )
+        return present.emit_explanation(
+            drill(request, kpi, group), fmt=fmt_, output=output, quiet=quiet, escape=escape_formulas
+        )
+
+    run(body, debug=debug)

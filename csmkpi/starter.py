@@ -1,0 +1,33 @@
+"""``init``: a starter project (config with every metric, and the sample data) that runs as is."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from csmkpi.errors import OutputError
+from csmkpi.output.writers import write_file
+
+
+def init(folder: Path, *, force: bool = False) -> list[Path]:
+    """Write ``kpis.yaml`` and ``data/*.csv`` into ``folder``; return the files written.
+
+    Refuses to overwrite existing files unless ``force``.
+    """
+    from csmkpi.sample import HEADERS, build_tables, csv_text
+
+    config = folder / "kpis.yaml"
+    data = folder / "data"
+    tables = build_tables()
+    targets = [config, *(data / f"{name}.csv" for name in tables)]
+    existing = [p for p in targets if p.exists()]
+    if existing and not force:
+        raise OutputError(f"{existing[0]}: already exists (use --force to overwrite the starter files)")
+    try:
+        data.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"{data}: cannot create the folder: {exc.strerror}") from exc
+    write_file(config, resources.files("csmkpi").joinpath("starter_kpis.yaml").read_bytes())
+    for name, rows in tables.items():
+        write_file(data / f"{name}.csv", csv_text(HEADERS[name], rows).encode("utf-8"))
+    return targets

@@ -1,0 +1,47 @@
+"""``trend``: the scorecard of each month or quarter of a range, from one load of the data."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import polars as pl
+
+from csmkpi import periods
+from csmkpi.engine import Scorecard, ScoreRequest, prepare, score_run
+
+
+@dataclass(frozen=True)
+class Trend:
+    """One scorecard per sub-period, in order."""
+
+    range: periods.Period
+    grain: str
+    cards: tuple[Scorecard, ...]
+
+    def long_table(self) -> pl.DataFrame:
+        """Every sub-period's long rows, one after the other."""
+        return pl.concat([card.long_table() for card in self.cards])
+
+    def wide_table(self) -> pl.DataFrame:
+        """Every sub-period's wide rows, one after the other."""
+        return pl.concat([card.wide_table() for card in self.cards], how="diagonal_relaxed")
+
+
+def default_range(as_of: date) -> tuple[date, date]:
+    """The last 12 complete months before the as-of date's month."""
+    this_month = as_of.replace(day=1)
+    return periods.add_months(this_month, -12), this_month - timedelta(days=1)
+
+
+def trend(request: ScoreRequest, grain: str = "month") -> Trend:
+    """Score each month or quarter of the request's period (default: the last 12 complete months)."""
+    if request.period is None and request.start is None:
+        start, end = default_range(request.as_of or date.today())
+        request = dataclasses.replace(request, start=start, end=end)
+    run = prepare(request)
+    fiscal = run.config.calendar.fiscal_year_start_month
+    pieces = periods.split(run.period, grain, as_of=run.as_of, fiscal_year_start_month=fiscal)
+    cards = tuple(score_run(dataclasses.replace(run, period=piece), request.by) for piece in pieces)
+    return Trend(run.period, grain, cards)
