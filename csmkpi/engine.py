@@ -136,7 +136,7 @@ def load_metrics_and_config(
     path: Path, *, use_entry_points: bool = True
 ) -> tuple[LoadedConfig, dict[str, Any], list[Issue]]:
     """Load the config, then the metrics it may add through ``plugins``, then validate its KPI params."""
-    metrics, warnings = discover(peek_plugins(path), use_entry_points=use_entry_points)
+    metrics, warnings = discover(peek_plugins(path), use_entry_points=use_entry_points, search_path=path.parent)
     config = load_config(path, {name: metric.params for name, metric in metrics.items()})
     return config, metrics, warnings
 

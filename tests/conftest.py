@@ -28,8 +28,8 @@ def _no_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
     """Tests see only the built-in metrics, whatever is installed."""
     real = engine.discover
 
-    def builtins_only(plugins=(), *, use_entry_points=True):  # type: ignore[no-untyped-def]
-        return real(plugins, use_entry_points=False)
+    def builtins_only(plugins=(), *, use_entry_points=True, search_path=None):  # type: ignore[no-untyped-def]
+        return real(plugins, use_entry_points=False, search_path=search_path)
 
     monkeypatch.setattr(engine, "discover", builtins_only)
 
