@@ -19,7 +19,7 @@ from csmkpi.engine import Kpi, Run, ScoreRequest, group_costs, kpi_units, prepar
 from csmkpi.errors import UsageError
 from csmkpi.metrics.base import Aggregation, MetricError
 from csmkpi.periods import Period
-from csmkpi.rollup import GROUP, members, rollup
+from csmkpi.rollup import GROUP, empty_row, members, rollup
 
 TOTAL = "TOTAL"
 COLUMNS = ("kpi", "group", "account_id", "account_name", "owner", "date", "numerator", "denominator", "sample", "share")
@@ -118,7 +118,12 @@ def explain(request: ScoreRequest, kpi_id: str, group: str) -> Explanation:
             totals,
         ]
     )
-    empty = {"numerator": None, "denominator": None, "sample_size": 0, "value": None}
     return Explanation(
-        run.period, run.as_of, by, chosen, kpi, rows, total.row(0, named=True) if total.height else empty
+        run.period,
+        run.as_of,
+        by,
+        chosen,
+        kpi,
+        rows,
+        total.row(0, named=True) if total.height else empty_row(kpi.aggregation),
     )

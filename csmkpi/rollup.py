@@ -134,20 +134,19 @@ def rollup(
     return result.with_columns(pl.when(pl.col("value").is_finite()).then(pl.col("value")).alias("value"))
 
 
+def empty_row(aggregation: Aggregation) -> dict[str, float | int | None]:
+    """The numbers of a group with no units: sample 0, value 0 for sums, empty otherwise (SPEC §4)."""
+    zero = 0.0 if aggregation is Aggregation.SUM else None
+    return {"numerator": zero, "denominator": None, "sample_size": 0, "value": zero}
+
+
 def complete(rows: pl.DataFrame, groups: list[str], aggregation: Aggregation) -> pl.DataFrame:
     """Add the groups another KPI produced (``(unassigned)``, owners outside csms) with no units."""
     missing = [g for g in groups if g not in set(rows[GROUP].to_list())]
     if not missing:
         return rows
-    empty = 0.0 if aggregation is Aggregation.SUM else None
+    empty = empty_row(aggregation)
     filler = pl.DataFrame(
-        {
-            GROUP: missing,
-            "numerator": [empty] * len(missing),
-            "denominator": [None] * len(missing),
-            "sample_size": [0] * len(missing),
-            "value": [empty] * len(missing),
-        },
-        schema=rows.schema,
+        {GROUP: missing, **{name: [value] * len(missing) for name, value in empty.items()}}, schema=rows.schema
     )
     return pl.concat([rows.filter(pl.col(GROUP) != ALL), filler, rows.filter(pl.col(GROUP) == ALL)])
