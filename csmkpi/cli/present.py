@@ -89,7 +89,8 @@ def emit_scorecard(
 
         from csmkpi.output.render import long_table, scorecard_table
 
-        Console().print(scorecard_table(card) if layout == "wide" else long_table(card))
+        console = Console()
+        console.print(scorecard_table(card, console.width) if layout == "wide" else long_table(card))
     else:
         path = output_path(output, card.period.label, card.inputs) if output else None
         frame = card.wide_table() if layout == "wide" else card.long_table()

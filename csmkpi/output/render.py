@@ -14,7 +14,7 @@ from csmkpi.metrics.base import Unit
 
 if TYPE_CHECKING:
     from csmkpi.drilldown import Explanation
-    from csmkpi.engine import Scorecard
+    from csmkpi.engine import Kpi, Scorecard
     from csmkpi.trends import Trend
 
 STYLES = {"green": "green", "amber": "yellow", "red": "red", "low-n": "dim", "no-data": "dim"}
@@ -42,36 +42,69 @@ def period_caption(card: Scorecard) -> str:
     return f"{period.label}: {period.start} → {period.end}{partial} · as of {card.as_of} · by {card.group_by}"
 
 
-def scorecard_table(card: Scorecard) -> Table:
-    """The wide scorecard: one row per group, a coloured cell per KPI, score and rank."""
+def _target_text(kpi: Kpi) -> str:
+    if kpi.target.target is None:
+        return ""
+    return f"{'≤' if kpi.target.better == 'lower' else '≥'} {format_value(kpi.target.target, kpi.unit)}"
+
+
+def _cell(row: dict[str, Any], unit: Unit, *, compact: bool = False) -> Text:
+    status = row["status"] or ""
+    text = format_value(row["value"], unit)
+    if status == "low-n" and not compact:
+        text += f" (n={row['sample_size']})"
+    return Text(text, style=STYLES.get(status, ""))
+
+
+def scorecard_table(card: Scorecard, width: int = 200) -> Table:
+    """The scorecard with a coloured cell per group and KPI, the score and the rank.
+
+    One row per group when the KPIs fit the terminal's ``width``; otherwise one row per
+    KPI and one column per group, so a long KPI list stays readable.
+    """
+    if 36 + 13 * len(card.kpis) > width:
+        return _scorecard_by_kpi(card)
     table = Table(title=f"Scorecard {card.period.label}", caption=period_caption(card), caption_justify="left")
     table.add_column("#", justify="right")
     table.add_column(card.group_by)
-    if card.names and card.group_by == "csm":
+    named = bool(card.names) and card.group_by == "csm"
+    if named:
         table.add_column("name")
     for kpi in card.kpis:
-        target = "" if kpi.target.target is None else f"\n{'≤' if kpi.target.better == 'lower' else '≥'} "
-        target += "" if kpi.target.target is None else format_value(kpi.target.target, kpi.unit)
-        table.add_column(f"{kpi.label}{target}", justify="right")
+        target = _target_text(kpi)
+        table.add_column(f"{kpi.label}\n{target}" if target else kpi.label, justify="right")
     table.add_column("score", justify="right")
     cells = {(row["group"], row["kpi"]): row for row in card.long.iter_rows(named=True)}
     scores = {row["group"]: row for row in card.scores.iter_rows(named=True)}
-    units = {kpi.id: kpi.unit for kpi in card.kpis}
-    for group in card.group_order():
-        rank = scores[group]["rank"]
+    order = card.group_order()
+    for group in order:
+        rank, score = scores[group]["rank"], scores[group]["score"]
         row: list[str | Text] = ["" if rank is None else str(rank), group]
-        if card.names and card.group_by == "csm":
+        if named:
             row.append(card.names.get(group, ""))
-        for kpi in card.kpis:
-            cell = cells[(group, kpi.id)]
-            status = cell["status"] or ""
-            text = format_value(cell["value"], units[kpi.id])
-            if status == "low-n":
-                text += f" (n={cell['sample_size']})"
-            row.append(Text(text, style=STYLES.get(status, "")))
-        score = scores[group]["score"]
+        row.extend(_cell(cells[(group, kpi.id)], kpi.unit) for kpi in card.kpis)
         row.append("—" if score is None else f"{score:.1f}")
-        table.add_row(*row, end_section=group == card.group_order()[-2] if len(card.group_order()) > 1 else False)
+        table.add_row(*row, end_section=len(order) > 1 and group == order[-2])
+    return table
+
+
+def _scorecard_by_kpi(card: Scorecard) -> Table:
+    legend = "green: target met · amber: ≥ amber_at of target · red: below · dim: sample below min_sample or no data"
+    caption = f"{period_caption(card)}\n{legend}"
+    table = Table(title=f"Scorecard {card.period.label}", caption=caption, caption_justify="left")
+    table.add_column("KPI", no_wrap=True, max_width=32, overflow="ellipsis")
+    table.add_column("target", justify="right", no_wrap=True)
+    order = card.group_order()
+    for group in order:
+        table.add_column(group, justify="right", no_wrap=True)
+    cells = {(row["group"], row["kpi"]): row for row in card.long.iter_rows(named=True)}
+    scores = {row["group"]: row for row in card.scores.iter_rows(named=True)}
+    for kpi in card.kpis:
+        row = (_cell(cells[(g, kpi.id)], kpi.unit, compact=True) for g in order)
+        table.add_row(kpi.label, _target_text(kpi), *row)
+    table.add_section()
+    table.add_row("score", "", *("—" if scores[g]["score"] is None else f"{scores[g]['score']:.1f}" for g in order))
+    table.add_row("rank", "", *("" if scores[g]["rank"] is None else str(scores[g]["rank"]) for g in order))
     return table
 
 
