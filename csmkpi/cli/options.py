@@ -74,3 +74,8 @@ KpiOpt = Annotated[
 def as_date(value: datetime | None) -> date | None:
     """The date of a parsed ``--from/--to/--as-of`` option."""
     return value.date() if value is not None else None
+
+
+MaxErrorsOpt = Annotated[
+    int, typer.Option("--max-errors", min=1, help="Show at most this many problems (each grouped with its repeats).")
+]

@@ -7,11 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from csmkpi.dimensions import DIMENSIONS
-from csmkpi.errors import ExitCode, OutputError, UsageError
+from csmkpi.errors import CsmkpiError, ExitCode, OutputError, UsageError
 
 if TYPE_CHECKING:
     from csmkpi.drilldown import Explanation
-    from csmkpi.engine import Scorecard
+    from csmkpi.engine import Scorecard, ValidationReport
     from csmkpi.trends import Trend
 
 FORMATS = ("table", "csv", "tsv", "json", "parquet", "markdown")
@@ -143,3 +143,34 @@ def emit_trend(
         frame = result.wide_table() if layout == "wide" else result.long_table()
         emit_frame(frame, fmt, path, escape=escape, quiet=quiet)
     return int(ExitCode.DATA) if strict and warnings else int(ExitCode.OK)
+
+
+def validation_summary(report: ValidationReport) -> None:
+    """One line per table read, on stdout."""
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    console.print(f"config {report.config}: ok", markup=False, soft_wrap=True)
+    for table, rows in report.rows.items():
+        console.print(f"{report.files[table]}: {rows} rows ok", markup=False, soft_wrap=True)
+
+
+def validation_json(report: ValidationReport | None, error: CsmkpiError | None, max_errors: int) -> None:
+    """The findings of ``validate`` as one JSON document on stdout."""
+    import dataclasses
+    import json
+
+    errors = error.issues if error is not None else []
+    warnings = list(report.warnings) if report is not None else []
+    tables = {} if report is None else {n: {"file": str(report.files[n]), "rows": r} for n, r in report.rows.items()}
+    document = {
+        "valid": error is None,
+        "exit_code": int(error.exit_code) if error is not None else 0,
+        "message": error.message if error is not None else "ok",
+        "errors": [dataclasses.asdict(i) for i in errors[:max_errors]],
+        "errors_not_shown": max(0, len(errors) - max_errors),
+        "warnings": [dataclasses.asdict(i) for i in warnings[:max_errors]],
+        "tables": tables,
+    }
+    sys.stdout.write(json.dumps(document, indent=2, ensure_ascii=False) + "\n")
+    sys.stdout.flush()

@@ -50,7 +50,9 @@ def run(fn: Callable[[], int], *, debug: bool = False, max_errors: int = MAX_SHO
         console.print(Text("error: ", style="red") + Text(exc.message), highlight=False, soft_wrap=True)
         print_issues(console, exc.issues[:max_errors])
         if len(exc.issues) > max_errors:
-            console.print(f"... and {len(exc.issues) - max_errors} more problems", markup=False)
+            console.print(
+                f"... and {len(exc.issues) - max_errors} more problems (--max-errors shows more)", markup=False
+            )
         if debug:
             console.print_exception(show_locals=False)
         code = int(exc.exit_code)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import typer
+
 from csmkpi.cli import options as o
 from csmkpi.cli.runner import run
 
@@ -9,6 +13,10 @@ from csmkpi.cli.runner import run
 def validate(
     config: o.ConfigOpt = o.DEFAULT_CONFIG,
     data: o.DataOpt = None,
+    fmt: Annotated[
+        str, typer.Option("--format", "-f", help="text (default) or json: the same findings for machines, on stdout.")
+    ] = "text",
+    max_errors: o.MaxErrorsOpt = 50,
     strict: o.StrictOpt = False,
     quiet: o.QuietOpt = False,
     debug: o.DebugOpt = False,
@@ -20,23 +28,28 @@ def validate(
 
     Example run:
 
-      csmkpi validate --config configs/kpis.yaml --data exports/
+      csmkpi validate --config configs/kpis.yaml --data exports/ --format json
     """
 
     def body() -> int:
-        from rich.console import Console
-
         from csmkpi.cli import present
         from csmkpi.engine import validate as check
-        from csmkpi.errors import ExitCode
+        from csmkpi.errors import CsmkpiError, ExitCode, UsageError
 
-        report = check(config, data)
-        present.warn(report.warnings, quiet)
-        if not quiet:
-            console = Console(highlight=False)
-            console.print(f"config {report.config}: ok", markup=False, soft_wrap=True)
-            for table, rows in report.rows.items():
-                console.print(f"{report.files[table]}: {rows} rows ok", markup=False, soft_wrap=True)
+        if fmt not in ("text", "json"):
+            raise UsageError(f"--format must be text or json, not {fmt!r}")
+        if fmt == "text":
+            report = check(config, data)
+            present.warn(report.warnings[:max_errors], quiet)
+            if not quiet:
+                present.validation_summary(report)
+            return int(ExitCode.DATA) if strict and report.warnings else int(ExitCode.OK)
+        try:
+            report = check(config, data)
+        except CsmkpiError as exc:  # a finding, reported as data on stdout
+            present.validation_json(None, exc, max_errors)
+            return int(exc.exit_code)
+        present.validation_json(report, None, max_errors)
         return int(ExitCode.DATA) if strict and report.warnings else int(ExitCode.OK)
 
-    run(body, debug=debug)
+    run(body, debug=debug, max_errors=max_errors)
