@@ -20,7 +20,7 @@ from csmkpi.loading import LINE, TableSource, read_table
 from csmkpi.schemas import TABLES, default_file, table_spec
 from csmkpi.validation import NumberFormat, TableOptions, validate_table
 
-EXTENSIONS = (".csv", ".tsv", ".txt")
+EXTENSIONS = (".csv", ".tsv", ".txt", ".parquet")
 EVENT_TABLES = ("mrr", "subscriptions", "tickets", "surveys", "opportunities", "activities", "assignments")
 
 

@@ -233,8 +233,34 @@ def _raise_unclosed(source: TableSource, lines: pl.DataFrame) -> None:
         )
 
 
+def read_parquet(source: TableSource, wanted: Collection[str], required: Collection[str]) -> RawTable:
+    """Read the wanted columns of a Parquet file, cast to text so validation treats it like a CSV.
+
+    Parquet has no lines: ``__line`` is the row number + 1, as if a header preceded the rows.
+    """
+    import polars as pl
+
+    try:
+        lazy = pl.scan_parquet(source.path)
+        header = tuple(lazy.collect_schema().names())
+    except (OSError, pl.exceptions.PolarsError) as exc:
+        raise DataError(
+            f"{source.display}: cannot be read as Parquet", [_issue(source, f"not a readable Parquet file: {exc}")]
+        ) from exc
+    mapping, issues = resolve_columns(source, header, wanted, required)
+    if issues:
+        raise DataError(f"{source.display}: columns do not match", issues)
+    frame = (
+        lazy.select([pl.col(user).cast(pl.String).alias(canonical) for canonical, user in mapping.items()])
+        .with_row_index(LINE, offset=2)
+        .with_columns(pl.lit(len(header)).alias(FIELDS))
+        .collect()
+    )
+    return RawTable(source.table, source, frame, header, ",", mapping)
+
+
 def read_table(source: TableSource, wanted: Collection[str], required: Collection[str]) -> RawTable:
-    """Read the wanted canonical columns of one CSV/TSV file as text.
+    """Read the wanted canonical columns of one CSV/TSV (or Parquet) file as text.
 
     Blank lines are removed; ``__line`` (physical line) and ``__fields`` (field
     count, for the ragged-row check) are added. Raises ``DataError`` when the
@@ -242,6 +268,8 @@ def read_table(source: TableSource, wanted: Collection[str], required: Collectio
     """
     import polars as pl
 
+    if source.path.suffix.lower() == ".parquet":
+        return read_parquet(source, wanted, required)
     data = read_bytes(source)
     delimiter, header = read_header(source, data)
     mapping, issues = resolve_columns(source, header, wanted, required)

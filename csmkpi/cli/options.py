@@ -49,7 +49,7 @@ FormatOpt = Annotated[
     typer.Option(
         "--format",
         "-f",
-        help="table, csv, tsv, json, parquet or markdown. Default: table on a terminal, else csv "
+        help="table, csv, tsv, json, parquet, xlsx or markdown. Default: table on a terminal, else csv "
         "(or from the --output extension).",
     ),
 ]

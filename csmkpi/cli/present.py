@@ -14,7 +14,7 @@ if TYPE_CHECKING:
     from csmkpi.engine import Scorecard, ValidationReport
     from csmkpi.trends import Trend
 
-FORMATS = ("table", "csv", "tsv", "json", "parquet", "markdown")
+FORMATS = ("table", "csv", "tsv", "json", "parquet", "xlsx", "markdown")
 LAYOUTS = ("wide", "long")
 
 

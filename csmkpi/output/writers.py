@@ -13,6 +13,7 @@ import io
 import os
 import tempfile
 from collections.abc import Iterator
+from datetime import date, datetime
 from pathlib import Path
 from typing import BinaryIO
 
@@ -20,8 +21,14 @@ import polars as pl
 
 from csmkpi.errors import OutputError, WriteError
 
-FORMATS = ("table", "csv", "tsv", "json", "parquet", "markdown")
-EXTENSIONS = {".csv": "csv", ".tsv": "tsv", ".json": "json", ".parquet": "parquet", ".md": "markdown"}
+EXTENSIONS = {
+    ".csv": "csv",
+    ".tsv": "tsv",
+    ".json": "json",
+    ".parquet": "parquet",
+    ".md": "markdown",
+    ".xlsx": "xlsx",
+}
 _RISKY = r"^[=+\-@\t\r\n＝＋－＠]"
 _PLAIN_NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
 
@@ -80,6 +87,35 @@ def _parquet(frame: pl.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
+def _xlsx(frame: pl.DataFrame) -> bytes:
+    """One worksheet; text is always written as a string cell (never a formula or hyperlink)."""
+    import xlsxwriter  # lazily: only xlsx output needs it
+
+    buffer = io.BytesIO()
+    options = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
+    book = xlsxwriter.Workbook(buffer, options)
+    book.set_properties({"created": datetime(2000, 1, 1)})  # a fixed stamp keeps the file byte-identical
+    sheet = book.add_worksheet("csmkpi")
+    bold, day = book.add_format({"bold": True}), book.add_format({"num_format": "yyyy-mm-dd"})
+    for column, name in enumerate(frame.columns):
+        sheet.write_string(0, column, name, bold)
+    for line, row in enumerate(frame.iter_rows(), start=1):
+        for column, value in enumerate(row):
+            if value is None:
+                continue
+            if isinstance(value, bool):
+                sheet.write_boolean(line, column, value)
+            elif isinstance(value, int | float):
+                sheet.write_number(line, column, value)
+            elif isinstance(value, date):
+                sheet.write_datetime(line, column, datetime(value.year, value.month, value.day), day)
+            else:
+                sheet.write_string(line, column, str(value))
+    sheet.freeze_panes(1, 0)
+    book.close()
+    return buffer.getvalue()
+
+
 def serialise(frame: pl.DataFrame, fmt: str, *, safe: bool = True) -> bytes:
     """Return a frame in a machine format as bytes."""
     if fmt == "csv":
@@ -92,6 +128,8 @@ def serialise(frame: pl.DataFrame, fmt: str, *, safe: bool = True) -> bytes:
         return _parquet(frame)
     if fmt == "markdown":
         return _markdown(frame)
+    if fmt == "xlsx":
+        return _xlsx(frame)
     raise ValueError(f"unknown format {fmt!r}")
 
 

@@ -26,6 +26,7 @@ def explain(
     fmt: o.FormatOpt = None,
     output: o.OutputOpt = None,
     escape_formulas: o.EscapeOpt = True,
+    max_errors: o.MaxErrorsOpt = 50,
     quiet: o.QuietOpt = False,
     debug: o.DebugOpt = False,
 ) -> None:
@@ -59,4 +60,4 @@ def explain(
             drill(request, kpi, group), fmt=fmt_, output=output, quiet=quiet, escape=escape_formulas
         )
 
-    run(body, debug=debug)
+    run(body, debug=debug, max_errors=max_errors)

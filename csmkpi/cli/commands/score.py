@@ -19,6 +19,7 @@ def score(
     layout: o.LayoutOpt = "wide",
     output: o.OutputOpt = None,
     escape_formulas: o.EscapeOpt = True,
+    max_errors: o.MaxErrorsOpt = 50,
     quiet: o.QuietOpt = False,
     strict: o.StrictOpt = False,
     debug: o.DebugOpt = False,
@@ -59,4 +60,4 @@ def score(
             escape=escape_formulas,
         )
 
-    run(body, debug=debug)
+    run(body, debug=debug, max_errors=max_errors)

@@ -25,6 +25,7 @@ def trend(
     layout: Annotated[str, typer.Option("--layout", "-l", help="long (default) or wide.")] = "long",
     output: o.OutputOpt = None,
     escape_formulas: o.EscapeOpt = True,
+    max_errors: o.MaxErrorsOpt = 50,
     quiet: o.QuietOpt = False,
     strict: o.StrictOpt = False,
     debug: o.DebugOpt = False,
@@ -70,4 +71,4 @@ def trend(
             escape=escape_formulas,
         )
 
-    run(body, debug=debug)
+    run(body, debug=debug, max_errors=max_errors)
