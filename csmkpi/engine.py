@@ -197,7 +197,27 @@ def prepare(request: ScoreRequest, *, by: str | None = None) -> Run:
         config.data.tables,
         config.checks,
     )
-    return Run(config, period, as_of, kpis, data, [*warnings, *data.warnings])
+    return Run(config, period, as_of, kpis, data, [*warnings, *data.warnings, *_snapshot_warning(period, kpis, data)])
+
+
+def _snapshot_warning(period: periods.Period, kpis: list[Kpi], data: dataset.Dataset) -> list[Issue]:
+    """Warn when a revenue metric's end snapshot has no data yet (a partial period read as total churn)."""
+    if not any("revenue" in kpi.metric.tables for kpi in kpis):
+        return []
+    if "mrr" not in data.tables:
+        return []  # open subscriptions run on, so they always have an end snapshot
+    last = data.tables["mrr"]["month"].max()
+    if last is None or last < period.last_month:  # type: ignore[operator]
+        return [
+            Issue(
+                "warning",
+                f"the revenue data ends before {period.last_month:%Y-%m}, the end snapshot of {period.label}"
+                f"{' (a partial period)' if period.partial else ''}: retention, churn and book metrics read every "
+                "account as paying 0 at the end",
+                check="missing_snapshot",
+            )
+        ]
+    return []
 
 
 def kpi_units(run: Run, kpi: Kpi, by: str, tables: dict[str, pl.LazyFrame]) -> pl.LazyFrame:

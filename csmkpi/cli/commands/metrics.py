@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
 from csmkpi.cli import options as o
 from csmkpi.cli.runner import run
 
 
-def metrics(debug: o.DebugOpt = False) -> None:
+def metrics(
+    config: Annotated[
+        Optional[Path],  # noqa: UP045 - Typer reads the annotation at runtime
+        typer.Option("--config", "-c", help="Also list the metrics of this config's plugins: modules."),
+    ] = None,
+    debug: o.DebugOpt = False,
+) -> None:
     """List every metric (built-in and plugin) with its formula, tables and params.
 
     Example run:
@@ -17,14 +28,14 @@ def metrics(debug: o.DebugOpt = False) -> None:
     def body() -> int:
         from rich.console import Console
 
+        from csmkpi.cli.present import warn
+        from csmkpi.config import peek_plugins
         from csmkpi.metrics.registry import discover
         from csmkpi.output.render import metrics_listing
 
-        found, warnings = discover()
-        console = Console(highlight=False)
-        console.print(metrics_listing(found.values()), soft_wrap=True)
-        from csmkpi.cli.present import warn
-
+        plugins = peek_plugins(config) if config is not None else []
+        found, warnings = discover(plugins, search_path=config.parent if config is not None else None)
+        Console(highlight=False).print(metrics_listing(found.values()), soft_wrap=True)
         warn(warnings, False)
         return 0
 
