@@ -53,6 +53,7 @@ class RawTable:
     header: tuple[str, ...]
     delimiter: str
     mapping: Mapping[str, str]  # canonical -> the file's header
+    absent: tuple[str, ...] = ()  # wanted optional columns the file does not have: read as empty
 
 
 def _issue(source: TableSource, message: str, **kw: object) -> Issue:
@@ -256,7 +257,11 @@ def read_parquet(source: TableSource, wanted: Collection[str], required: Collect
         .with_columns(pl.lit(len(header)).alias(FIELDS))
         .collect()
     )
-    return RawTable(source.table, source, frame, header, ",", mapping)
+    return RawTable(source.table, source, frame, header, ",", mapping, _absent(wanted, mapping))
+
+
+def _absent(wanted: Collection[str], mapping: Mapping[str, str]) -> tuple[str, ...]:
+    return tuple(c for c in wanted if c not in mapping)
 
 
 def read_table(source: TableSource, wanted: Collection[str], required: Collection[str]) -> RawTable:
@@ -299,4 +304,6 @@ def read_table(source: TableSource, wanted: Collection[str], required: Collectio
             [_issue(source, f"found {records.height} records but parsed {frame.height} rows; check quoting")],
         )
     frame = frame.with_columns(records["line"].alias(LINE), records["fields"].alias(FIELDS))
-    return RawTable(source.table, source, frame.filter(~records["blank"]), header, delimiter, mapping)
+    return RawTable(
+        source.table, source, frame.filter(~records["blank"]), header, delimiter, mapping, _absent(wanted, mapping)
+    )

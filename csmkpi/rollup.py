@@ -117,7 +117,6 @@ def rollup(
     groups = units.group_by(GROUP).agg(aggs)
     everyone = units.select(pl.lit(ALL).alias(GROUP), *aggs)
     if costs is not None:
-        groups = _with_costs(groups, costs.filter(pl.col(GROUP) != ALL))
         everyone = _with_costs(everyone, costs.filter(pl.col(GROUP) == ALL))
     empty_value = 0.0 if aggregation is Aggregation.SUM else None
     filled = (
@@ -129,6 +128,8 @@ def rollup(
         )
         .sort(GROUP)
     )
+    if costs is not None:  # after filling, so a CSM without units still shows the cost
+        filled = _with_costs(filled, costs.filter(pl.col(GROUP) != ALL))
     result = pl.concat([filled, everyone], how="vertical_relaxed")
     # A ratio over a zero denominator has no value (never NaN or inf).
     return result.with_columns(pl.when(pl.col("value").is_finite()).then(pl.col("value")).alias("value"))

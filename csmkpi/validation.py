@@ -24,6 +24,16 @@ ISO_MONTH = r"^\d{4}-\d{2}$"
 NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
 INTEGER = r"^[+-]?\d+$"
 BOOLEANS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False, "y": True, "n": False}
+DTYPES: dict[Kind, pl.DataType] = {
+    Kind.TEXT: pl.String(),
+    Kind.ENUM: pl.String(),
+    Kind.DATE: pl.Date(),
+    Kind.DATETIME: pl.Date(),
+    Kind.MONTH: pl.Date(),
+    Kind.NUMBER: pl.Float64(),
+    Kind.INTEGER: pl.Int64(),
+    Kind.BOOL: pl.Boolean(),
+}
 CASEFOLDED = {("opportunities", "source"), ("activities", "type")}  # enum-like free text (SPEC §4)
 
 
@@ -298,4 +308,7 @@ def validate_table(
             )
         )
     frame = frame.filter(~set_aside).select(LINE, *typed.keys())
+    # An optional column the file lacks reads as empty everywhere (SPEC §2: unmapped extras are ignored, and
+    # every optional column may be empty), so metrics see the same schema whatever the export included.
+    frame = frame.with_columns(pl.lit(None, DTYPES[specs[c].kind]).alias(c) for c in raw.absent if c in specs)
     return frame, issues
