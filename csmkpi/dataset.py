@@ -18,7 +18,7 @@ import polars as pl
 from csmkpi.errors import DataError, InputMissingError, Issue
 from csmkpi.loading import LINE, TableSource, read_table
 from csmkpi.schemas import TABLES, default_file, table_spec
-from csmkpi.validation import NumberFormat, TableOptions, validate_table
+from csmkpi.validation import RULE_COLUMNS, NumberFormat, TableOptions, validate_table
 
 EXTENSIONS = (".csv", ".tsv", ".txt", ".parquet")
 EVENT_TABLES = ("mrr", "subscriptions", "tickets", "surveys", "opportunities", "activities", "assignments")
@@ -83,6 +83,15 @@ def _source(table: str, data_dir: Path, options: Any) -> TableSource | None:
     )
 
 
+def _with_rule_columns(table: str, columns: Iterable[str]) -> set[str]:
+    """The needed columns plus the table's keys and the partners of any row rule they touch."""
+    wanted = set(columns) | set(TABLES[table].unique)
+    for group in RULE_COLUMNS.get(table, ()):
+        if wanted & group:
+            wanted |= group
+    return wanted
+
+
 def _options(options: Any) -> TableOptions:
     if options is None:
         return TableOptions()
@@ -115,8 +124,7 @@ def load(
             continue
         specs = table_spec(table)
         required = [name for name, spec in specs.items() if spec.required]
-        keys = TABLES[table].unique
-        wanted = list(specs) if all_columns else [c for c in specs if c in set(needed[table]) | set(keys)]
+        wanted = list(specs) if all_columns else [c for c in specs if c in _with_rule_columns(table, needed[table])]
         try:
             raw = read_table(source, wanted, required)
         except DataError as exc:

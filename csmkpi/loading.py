@@ -108,6 +108,11 @@ def _check_utf8(source: TableSource, data: bytes) -> None:
 
 def read_header(source: TableSource, data: bytes) -> tuple[str, tuple[str, ...]]:
     """Return the delimiter and the header's column names."""
+    if b"\n" not in data and b"\r" in data:
+        raise DataError(
+            f"{source.display}: old Mac line endings",
+            [_issue(source, "lines end with CR only (old Mac format); save the file with LF or CRLF line endings")],
+        )
     head = data[:65536].decode("utf-8", errors="replace").lstrip("\ufeff")
     first_line = head.split("\n", 1)[0]
     delimiter = source.delimiter or max(DELIMITERS, key=first_line.count)
@@ -286,6 +291,7 @@ def read_table(source: TableSource, wanted: Collection[str], required: Collectio
         infer_schema=False,
         truncate_ragged_lines=True,
         empty_string_is_null=False,
+        with_column_names=lambda names: [name.strip() for name in names],  # as read_header sees them
     ).select([pl.col(user).alias(canonical) for canonical, user in mapping.items()])
     structure = _structure(data, delimiter)
     try:

@@ -24,16 +24,7 @@ ISO_MONTH = r"^\d{4}-\d{2}$"
 NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
 INTEGER = r"^[+-]?\d+$"
 BOOLEANS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False, "y": True, "n": False}
-DTYPES: dict[Kind, pl.DataType] = {
-    Kind.TEXT: pl.String(),
-    Kind.ENUM: pl.String(),
-    Kind.DATE: pl.Date(),
-    Kind.DATETIME: pl.Date(),
-    Kind.MONTH: pl.Date(),
-    Kind.NUMBER: pl.Float64(),
-    Kind.INTEGER: pl.Int64(),
-    Kind.BOOL: pl.Boolean(),
-}
+MAX_NUMBER = 1e18
 CASEFOLDED = {("opportunities", "source"), ("activities", "type")}  # enum-like free text (SPEC §4)
 
 
@@ -126,7 +117,10 @@ def cast_column(table: str, spec: ColumnSpec, options: TableOptions) -> tuple[pl
                 "invalid_value", name, present & (typed.is_null() | ~typed.is_finite()), "not a number", spec.expected
             )
         )
-        typed = pl.when(typed.is_finite()).then(typed)
+        # Sums are exact decimals (rollup.exact_sum); from 1e18 on a number is an export glitch, not money.
+        too_large = typed.is_finite() & (typed.abs() >= MAX_NUMBER)
+        checks.append(Check("invalid_value", name, too_large, "number too large", "a number below 1e18"))
+        typed = pl.when(typed.is_finite() & (typed.abs() < MAX_NUMBER)).then(typed)
     elif spec.kind is Kind.INTEGER:
         typed = pl.when(text.str.contains(INTEGER)).then(text.cast(pl.Int64, strict=False))
         checks.append(Check("invalid_value", name, present & typed.is_null(), "not a whole number", spec.expected))
@@ -227,6 +221,14 @@ def _rules_assignments(t: Typed, options: TableOptions) -> list[Check]:
     return rules
 
 
+# Columns a row rule reads together: a run that reads one of them reads all, so the rule always runs.
+RULE_COLUMNS: dict[str, tuple[frozenset[str], ...]] = {
+    "surveys": (frozenset({"survey", "score"}),),
+    "tickets": (frozenset({"opened_at", "resolved_at"}),),
+    "opportunities": (frozenset({"stage", "closed_at"}),),
+    "subscriptions": (frozenset({"start_date", "end_date"}),),
+    "assignments": (frozenset({"account_id", "start_date", "end_date"}),),
+}
 ROW_RULES: dict[str, Callable[[Typed, TableOptions], list[Check]]] = {
     "surveys": _rules_surveys,
     "tickets": _rules_tickets,
@@ -262,7 +264,10 @@ def validate_table(
     """
     levels = levels or {}
     specs = table_spec(raw.table)
-    columns = [c for c in raw.frame.columns if c in specs]
+    # An optional column the file lacks reads as empty everywhere (every optional column may be empty), so
+    # metrics and row rules see the same schema whatever the export included.
+    raw_frame = raw.frame.with_columns(pl.lit(None, pl.String).alias(c) for c in raw.absent if c in specs)
+    columns = [c for c in raw_frame.columns if c in specs]
     typed: dict[str, pl.Expr] = {}
     checks = [
         Check(
@@ -280,7 +285,7 @@ def validate_table(
     checks.extend(_unique_check(raw.table, typed))
     checks.extend(ROW_RULES.get(raw.table, lambda t, o: [])(typed, options))
     flags = [c.bad.fill_null(False).alias(f"__bad{i}") for i, c in enumerate(checks)]
-    frame = raw.frame.select(LINE, *typed.values(), *flags)
+    frame = raw_frame.select(LINE, *typed.values(), *flags)
     counts = frame.select(pl.col(f"__bad{i}").sum() for i in range(len(checks))).row(0)
     issues: list[Issue] = []
     set_aside = pl.lit(False)
@@ -289,7 +294,7 @@ def validate_table(
             continue
         level = levels.get(check.name, "error")
         first = int(frame[f"__bad{i}"].arg_true()[0])
-        shown = raw.frame.select(check.value if check.value is not None else pl.col(check.column or FIELDS))
+        shown = raw_frame.select(check.value if check.value is not None else pl.col(check.column or FIELDS))
         message = check.message
         if level == "warning":
             set_aside = set_aside | pl.col(f"__bad{i}")
@@ -308,7 +313,4 @@ def validate_table(
             )
         )
     frame = frame.filter(~set_aside).select(LINE, *typed.keys())
-    # An optional column the file lacks reads as empty everywhere (SPEC §2: unmapped extras are ignored, and
-    # every optional column may be empty), so metrics see the same schema whatever the export included.
-    frame = frame.with_columns(pl.lit(None, DTYPES[specs[c].kind]).alias(c) for c in raw.absent if c in specs)
     return frame, issues
