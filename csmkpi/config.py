@@ -166,6 +166,19 @@ class DataConfig(BaseModel):
     dir: NonEmptyStr = "."
     tables: dict[TableName, TableConfig] = Field(default_factory=dict)
 
+    @model_validator(mode="after")
+    def _known_columns(self) -> DataConfig:
+        from csmkpi.schemas import table_spec
+
+        for table, options in self.tables.items():
+            known = table_spec(table)
+            for column in options.columns:
+                if column not in known:
+                    message = f"unknown column {column!r} of {table}; the columns are: {', '.join(known)}"
+                    loc = ("tables", table, "columns", column)
+                    raise _located_error("DataConfig", loc, "unknown_column", message, column)
+        return self
+
 
 class CalendarConfig(BaseModel):
     """Fiscal calendar (SPEC §3)."""
