@@ -88,6 +88,18 @@ def read_bytes(source: TableSource) -> bytes:
 
 
 def _check_utf8(source: TableSource, data: bytes) -> None:
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        raise DataError(
+            f"{source.display}: UTF-16 text",
+            [
+                _issue(
+                    source,
+                    "the file is UTF-16 (Excel's 'Unicode text'); declare it in the config, e.g. "
+                    f"data.tables.{source.table}.encoding: utf-16",
+                    line=1,
+                )
+            ],
+        )
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:

@@ -28,9 +28,7 @@ def attainment(value: pl.Expr, target: Target, cap: float) -> pl.Expr:
     """Value / target (higher is better) or target / value (lower is better), clamped to [0, cap]."""
     if target.target is None:
         return pl.lit(None, pl.Float64)
-    # Divide by a column, not a literal: Polars may turn `x / literal` into `x * (1 / literal)`,
-    # and 0.95 * (1 / 0.95) is 0.9999999999999999, which would turn a met target amber.
-    goal = pl.col("target")  # score_rows adds it first
+    goal = pl.col("target")  # score_rows adds it as a real column, see there
     if target.better == "lower":
         raw = pl.when(value <= 0).then(cap).otherwise(goal / value)
     else:
@@ -58,7 +56,9 @@ def status(value: pl.Expr, sample: pl.Expr, reached: pl.Expr, target: Target, am
 def score_rows(rows: pl.DataFrame, target: Target, *, cap: float, amber_at: float) -> pl.DataFrame:
     """Add target, attainment and status to one KPI's rolled-up rows."""
     return (
-        rows.with_columns(pl.lit(target.target, pl.Float64).alias("target"))
+        # A materialised column, not a literal: Polars divides by a literal or a broadcast scalar as a
+        # multiplication by its reciprocal, and 0.95 * (1 / 0.95) is 0.9999999999999999 (amber, not green).
+        rows.with_columns(pl.Series("target", [target.target] * rows.height, dtype=pl.Float64))
         .with_columns(attainment(pl.col("value"), target, cap).alias("attainment"))
         .with_columns(
             status(pl.col("value"), pl.col("sample_size"), pl.col("attainment"), target, amber_at).alias("status")

@@ -101,6 +101,41 @@ def us_dates_only(table: str, column: str, value: str) -> str:
     return datetime.fromisoformat(value).strftime("%m/%d/%Y")
 
 
+def iso_variants(table: str, column: str, value: str) -> str:
+    """Other ISO 8601 spellings of the same local date: space separator, no seconds, fraction and offset."""
+    if value == "" or column not in DATETIMES.get(table, []):
+        return value
+    moment = datetime.fromisoformat(value)
+    spellings = [
+        moment.strftime("%Y-%m-%d %H:%M"),
+        moment.strftime("%Y-%m-%dT%H:%M:%S.250+02:00"),
+        moment.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        moment.strftime("%Y-%m-%dT%H:%M-0800"),
+        moment.strftime("%Y-%m-%dT%H:%M:%S,5-05:30"),
+    ]
+    return spellings[moment.day % len(spellings)]
+
+
+def euro_suffix(table: str, column: str, value: str) -> str:
+    return f"{_grouped(value, '.', ',')} €" if value and column in NUMBERS.get(table, []) else value
+
+
+def nbsp_thousands(table: str, column: str, value: str) -> str:
+    return _grouped(value, "\u00a0", ",") if column in NUMBERS.get(table, []) else value
+
+
+ENUMS = {("surveys", "survey"), ("opportunities", "type"), ("opportunities", "source"), ("opportunities", "stage")}
+
+
+def shouting_and_padding(table: str, column: str, value: str) -> str:
+    """Enum-like text in other cases, and every text value padded with spaces (text is trimmed)."""
+    if value == "":
+        return value
+    if (table, column) in ENUMS:
+        value = value.upper() if len(value) % 2 else value.title()
+    return f"  {value} " if column.endswith("_id") or (table, column) in ENUMS else value
+
+
 def bools(true: str, false: str) -> Rewrite:
     def rewrite(table: str, column: str, value: str) -> str:
         if column in BOOLS.get(table, []) and value:
@@ -159,9 +194,7 @@ class Variant:
             )
             writer.writerow([*first, *header, *last])
             for row in rows:
-                values = [
-                    self.rewrite(table, c, row[c]) if (self.rewrite and applies) else row[c] for c in columns
-                ]
+                values = [self.rewrite(table, c, row[c]) if (self.rewrite and applies) else row[c] for c in columns]
                 writer.writerow(
                     [*(self.extra_columns[h] for h in first), *values, *(self.extra_columns[h] for h in last)]
                 )
@@ -175,7 +208,9 @@ class Variant:
             if self.table_options is not None and applies:
                 options.update(self.table_options(table))
             if applies and self.headers is not None and self.map_headers:
-                options.setdefault("columns", {c: self.headers(table, c) for c in columns if self.headers(table, c) != c})
+                options.setdefault(
+                    "columns", {c: self.headers(table, c) for c in columns if self.headers(table, c) != c}
+                )
             if options:
                 config[table] = options
         return config
@@ -227,10 +262,6 @@ def test_the_clean_dataset_is_valid_and_non_trivial(tmp_path: Path, clean_long: 
     assert all(r["value"] != "" for r in rows if r["group"] == "ALL")
 
 
-def _lower_headers(table: str, column: str) -> str:
-    return column.upper() if table in ("mrr", "tickets") else column.title().replace("_", " ")
-
-
 def _mapped_headers(table: str, column: str) -> str:
     return {("accounts", "account_id"): "Account ID", ("accounts", "csm_id"): "Account Owner"}.get(
         (table, column), column
@@ -268,6 +299,18 @@ VARIANTS: dict[str, Variant] = {
     "currency_dollars": Variant(rewrite=dollars, options={"number_format": {"thousands": ",", "currency": "$"}}),
     "us_dates_with_times": Variant(rewrite=us_dates, table_options=_date_formats),
     "us_dates_only": Variant(rewrite=us_dates_only, table_options=_date_only_formats),
+    "euro_suffix": Variant(
+        delimiter=";",
+        rewrite=euro_suffix,
+        options={"number_format": {"decimal": ",", "thousands": ".", "currency": "€"}},
+    ),
+    "nbsp_thousands": Variant(
+        delimiter=";", rewrite=nbsp_thousands, options={"number_format": {"decimal": ",", "thousands": "\u00a0"}}
+    ),
+    "iso_datetime_spellings": Variant(rewrite=iso_variants),
+    "blank_lines": Variant(lineterminator="\n\n"),
+    "blank_lines_crlf_whitespace": Variant(lineterminator="\r\n  \r\n"),
+    "enum_case_and_padded_text": Variant(rewrite=shouting_and_padding),
     "bool_yes_no": Variant(rewrite=bools("yes", "no")),
     "bool_Y_N": Variant(rewrite=bools("Y", "N")),
     "bool_1_0_upper": Variant(rewrite=bools("1", "0")),
@@ -307,9 +350,7 @@ VARIANTS: dict[str, Variant] = {
 
 
 @pytest.mark.parametrize("name", sorted(VARIANTS))
-def test_variant_scores_identically_to_the_clean_data(
-    name: str, tmp_path: Path, clean_long: dict[str, bytes]
-) -> None:
+def test_variant_scores_identically_to_the_clean_data(name: str, tmp_path: Path, clean_long: dict[str, bytes]) -> None:
     variant = VARIANTS[name]
     data = tmp_path / "data"
     tables = variant.write(data)
@@ -334,30 +375,20 @@ def test_variant_scores_identically_by_other_dimensions(
 
 def test_the_variants_really_differ_from_the_clean_files(tmp_path: Path) -> None:
     """Guard against a generator that silently writes the clean text back."""
-    clean = (CLEAN / "mrr.csv").read_bytes()
+    clean = {table: (CLEAN / f"{table}.csv").read_bytes() for table in TABLES}
     for name, variant in VARIANTS.items():
-        if variant.tables is not None and "mrr" not in variant.tables:
-            continue
         folder = tmp_path / name
         variant.write(folder)
-        files = list(folder.glob("mrr.*"))
-        assert len(files) == 1
-        if name in ("declared_cp1252",):
-            continue  # mrr.csv is pure ASCII, so cp1252 bytes equal UTF-8 ones; accounts differ
-        assert files[0].read_bytes() != clean, name
-    assert (tmp_path / "declared_cp1252" / "accounts.csv").read_bytes() != (CLEAN / "accounts.csv").read_bytes()
+        written = {path.name.rsplit(".", 1)[0]: path.read_bytes() for path in folder.iterdir()}
+        assert sorted(written) == sorted(TABLES), name
+        assert any(written[table] != clean[table] for table in TABLES), name
 
 
-# ------------------------------------------------------------------------------------ known gaps
+# ------------------------------------------------------------------------------------ former gaps (fixed)
 
 
-@pytest.mark.xfail(
-    reason="BUG: csmkpi/loading.py read_table: header names are trimmed by read_header() for matching, "
-    "but Polars' columns keep the spaces, so select(pl.col('account_id')) fails on a header 'account_id ' "
-    "-> exit 65 'cannot be parsed: unable to find column'",
-    strict=True,
-)
 def test_headers_with_stray_spaces_are_trimmed(tmp_path: Path, clean_long: dict[str, bytes]) -> None:
+    """Headers such as ' account_id ' match their canonical name (they failed with exit 65 'unable to find column')."""
     variant = Variant(headers=lambda t, c: f" {c} " if t in ("mrr", "accounts") else f"{c} ", map_headers=False)
     data = tmp_path / "data"
     variant.write(data)
@@ -370,12 +401,16 @@ def test_headers_with_stray_spaces_are_trimmed(tmp_path: Path, clean_long: dict[
     assert result.stdout_bytes == clean_long["csm"]
 
 
-@pytest.mark.xfail(
-    reason="BUG: csmkpi/dataset.py _source/EXTENSIONS: SPEC §2 says 'CSV, TSV and Parquet are read', "
-    "but only .csv/.tsv/.txt are found; mrr.parquet is ignored and the revenue KPIs become not computable",
-    strict=True,
-)
-def test_parquet_tables_are_read(tmp_path: Path, clean_long: dict[str, bytes]) -> None:
+def _score_folder(tmp_path: Path, data: Path) -> Result:
+    config = write_config(tmp_path / "kpis.yaml", data, {})
+    return invoke(
+        "score", "--config", config, "--period", PERIOD, "--as-of", AS_OF, "--layout", "long", "--format", "csv",
+        "--no-escape-formulas",
+    )  # fmt: skip
+
+
+def test_parquet_text_tables_are_read(tmp_path: Path, clean_long: dict[str, bytes]) -> None:
+    """SPEC §2: 'CSV, TSV and Parquet are read' (here mrr as Parquet with text columns; mrr.parquet was ignored)."""
     import polars as pl
 
     data = tmp_path / "data"
@@ -385,21 +420,46 @@ def test_parquet_tables_are_read(tmp_path: Path, clean_long: dict[str, bytes]) -
     pl.DataFrame({c: [r[c] for r in rows] for c in columns}, schema={c: pl.String for c in columns}).write_parquet(
         data / "mrr.parquet"
     )
-    config = write_config(tmp_path / "kpis.yaml", data, {})
-    result = invoke(
-        "score", "--config", config, "--period", PERIOD, "--as-of", AS_OF, "--layout", "long", "--format", "csv",
-        "--no-escape-formulas",
-    )  # fmt: skip
+    result = _score_folder(tmp_path, data)
     assert result.exit_code == 0, result.output
     assert result.stdout_bytes == clean_long["csm"]
 
 
-@pytest.mark.xfail(
-    reason="BUG: csmkpi/loading.py read_header: a file with old-Mac CR-only line endings raises "
-    "_csv.Error ('new-line character seen in unquoted field') -> 'internal error', exit 1",
-    strict=True,
-)
+def _typed_parquet(table: str, data: Path) -> None:
+    """Write a table as Parquet with native types: dates, datetimes, floats, integers, booleans, nulls."""
+    import polars as pl
+
+    columns, rows = read_clean(table)
+    frame = pl.DataFrame({c: [r[c] or None for r in rows] for c in columns}, schema={c: pl.String for c in columns})
+    casts = []
+    for c in columns:
+        if c in NUMBERS.get(table, []):
+            casts.append(pl.col(c).cast(pl.Float64))
+        elif c in DATES.get(table, []):
+            casts.append(pl.col(c).str.to_date("%Y-%m-%d"))
+        elif c in DATETIMES.get(table, []):
+            casts.append(pl.col(c).str.to_datetime("%Y-%m-%dT%H:%M:%S"))
+        elif c in BOOLS.get(table, []):
+            casts.append(pl.col(c).replace_strict({"true": True, "false": False}, return_dtype=pl.Boolean))
+        elif (table, c) in (("tickets", "contacts"), ("surveys", "score")):
+            casts.append(pl.col(c).cast(pl.Int64))
+    frame.with_columns(casts).write_parquet(data / f"{table}.parquet")
+
+
+def test_parquet_typed_tables_score_identically(tmp_path: Path, clean_long: dict[str, bytes]) -> None:
+    """Parquet exports carry native types; read as text they must still mean the same values."""
+    data = tmp_path / "data"
+    data.mkdir()
+    for table in TABLES:
+        _typed_parquet(table, data)
+    result = _score_folder(tmp_path, data)
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    assert result.stdout_bytes == clean_long["csm"]
+
+
 def test_cr_only_line_endings_are_not_an_internal_error(tmp_path: Path, clean_long: dict[str, bytes]) -> None:
+    """Old-Mac CR-only files used to raise _csv.Error in read_header (internal error, exit 1)."""
     data = tmp_path / "data"
     Variant(lineterminator="\r", tables={"csms"}).write(data)
     config = write_config(tmp_path / "kpis.yaml", data, {})
