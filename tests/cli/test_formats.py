@@ -52,3 +52,22 @@ def test_parquet_input_errors_name_the_row(cli, tmp_path):
     result = cli("validate", "--config", str(CONFIG), "--data", str(folder))
     assert result.exit_code == 65
     assert "mrr.parquet:4" in result.output and "'-5'" in result.output
+
+
+def test_subscriptions_equivalent_to_mrr_score_identically(cli, sample_copy):
+    """SPEC §3: revenue from subscriptions gives identical results on equivalent data (every KPI, sample data)."""
+    mrr = pl.read_csv(sample_copy / "mrr.csv", infer_schema=False).with_columns(pl.col("mrr").cast(pl.Float64))
+    start = (pl.col("month") + "-01").str.to_date()
+    subscriptions = mrr.filter(pl.col("mrr") > 0).select(
+        pl.concat_str(pl.col("account_id"), pl.lit("-"), pl.col("month")).alias("subscription_id"),
+        "account_id",
+        start.alias("start_date"),
+        start.dt.month_end().alias("end_date"),
+        "mrr",
+    )
+    expected = cli(*BASE, "--layout", "long", "--data", str(sample_copy))
+    (sample_copy / "mrr.csv").unlink()
+    subscriptions.write_csv(sample_copy / "subscriptions.csv")
+    result = cli(*BASE, "--layout", "long", "--data", str(sample_copy))
+    assert result.exit_code == 0, result.output
+    assert result.stdout == expected.stdout
