@@ -285,7 +285,7 @@ def validate_table(
     checks.extend(_unique_check(raw.table, typed))
     checks.extend(ROW_RULES.get(raw.table, lambda t, o: [])(typed, options))
     flags = [c.bad.fill_null(False).alias(f"__bad{i}") for i, c in enumerate(checks)]
-    frame = raw_frame.select(LINE, *typed.values(), *flags)
+    frame = raw_frame.lazy().select(LINE, *typed.values(), *flags).collect()  # lazy: shared subexpressions run once
     counts = frame.select(pl.col(f"__bad{i}").sum() for i in range(len(checks))).row(0)
     issues: list[Issue] = []
     set_aside = pl.lit(False)
