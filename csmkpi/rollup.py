@@ -143,7 +143,8 @@ def empty_row(aggregation: Aggregation) -> dict[str, float | int | None]:
 
 def complete(rows: pl.DataFrame, groups: list[str], aggregation: Aggregation) -> pl.DataFrame:
     """Add the groups another KPI produced (``(unassigned)``, owners outside csms) with no units."""
-    missing = [g for g in groups if g not in set(rows[GROUP].to_list())]
+    present = set(rows[GROUP].to_list())
+    missing = [g for g in groups if g not in present]
     if not missing:
         return rows
     empty = empty_row(aggregation)
