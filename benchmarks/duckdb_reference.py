@@ -29,7 +29,7 @@ import argparse
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -66,7 +66,13 @@ SCHEMA: dict[str, dict[str, str]] = {
         "contacts": "INTEGER",
         "reopened": "BOOL",
     },
-    "surveys": {"response_id": "ID", "account_id": "ID", "survey": "ENUM", "responded_at": "DATETIME", "score": "INTEGER"},
+    "surveys": {
+        "response_id": "ID",
+        "account_id": "ID",
+        "survey": "ENUM",
+        "responded_at": "DATETIME",
+        "score": "INTEGER",
+    },
     "opportunities": {
         "opportunity_id": "ID",
         "account_id": "ID",
@@ -192,12 +198,14 @@ def cohort(p: Period, params: dict[str, Any]) -> str:
 
 def nrr(p: Period, params: dict[str, Any]) -> str:
     """Σ e / Σ s over the start cohort."""
-    return f"SELECT account_id, date, NULL AS actor, end_mrr AS numerator, start_mrr AS denominator, 1 AS sample FROM ({cohort(p, params)})"
+    return f"""SELECT account_id, date, NULL AS actor, end_mrr AS numerator, start_mrr AS denominator, 1 AS sample
+        FROM ({cohort(p, params)})"""
 
 
 def grr(p: Period, params: dict[str, Any]) -> str:
     """Σ min(e, s) / Σ s over the start cohort."""
-    return f"SELECT account_id, date, NULL AS actor, least(end_mrr, start_mrr) AS numerator, start_mrr AS denominator, 1 AS sample FROM ({cohort(p, params)})"
+    return f"""SELECT account_id, date, NULL AS actor, least(end_mrr, start_mrr) AS numerator,
+        start_mrr AS denominator, 1 AS sample FROM ({cohort(p, params)})"""
 
 
 def churn(p: Period, params: dict[str, Any]) -> str:
@@ -277,7 +285,8 @@ def sourced_expansion_arr(p: Period, params: dict[str, Any]) -> str:
         CASE WHEN {sourced} THEN coalesce(amount, 0.0) ELSE 0.0 END AS numerator,
         {"coalesce(amount, 0.0)" if share else "NULL::DOUBLE"} AS denominator, 1 AS sample
         FROM opportunities
-        WHERE type = 'expansion' AND stage = 'won' AND {in_period("closed_at", p)} {"" if share else "AND " + sourced}"""
+        WHERE type = 'expansion' AND stage = 'won' AND {in_period("closed_at", p)}
+          {"" if share else "AND " + sourced}"""
 
 
 def onboarding_on_time(p: Period, params: dict[str, Any]) -> str:
@@ -441,9 +450,15 @@ def attributed(units: str) -> str:
 def aggregates(aggregation: str) -> str:
     """numerator, denominator, sample_size and value of a set of units."""
     if aggregation == "sum":
-        return "sum(numerator) AS numerator, NULL::DOUBLE AS denominator, sum(sample) AS sample_size, sum(numerator) AS value"
+        return (
+            "sum(numerator) AS numerator, NULL::DOUBLE AS denominator, sum(sample) AS sample_size, "
+            "sum(numerator) AS value"
+        )
     if aggregation == "median":
-        return "NULL::DOUBLE AS numerator, NULL::DOUBLE AS denominator, sum(sample) AS sample_size, median(numerator) AS value"
+        return (
+            "NULL::DOUBLE AS numerator, NULL::DOUBLE AS denominator, sum(sample) AS sample_size, "
+            "median(numerator) AS value"
+        )
     if aggregation == "per_csm":
         return (
             "sum(numerator) AS numerator, count(DISTINCT owner)::DOUBLE AS denominator, sum(sample) AS sample_size, "
@@ -458,33 +473,41 @@ def aggregates(aggregation: str) -> str:
 
 
 def rollup(kpi: str, units: str, aggregation: str) -> str:
-    """One row per csms.csv member, per other group with units, and ALL."""
+    """One row per csms.csv member, per other group with units, and ALL.
+
+    ``cost``: the numerator is the annual cost of the group's CSMs (the csms.csv member itself, so a CSM without
+    active accounts still shows its cost over an empty denominator; no cost for ``(unassigned)`` or an owner
+    outside csms.csv), and for ALL the cost of every CSM in csms.csv.
+    """
     empty = "0.0" if aggregation == "sum" else "NULL::DOUBLE"
     aggs = aggregates(aggregation)
     if aggregation == "cost":
-        per_group = f"""SELECT grp, c.cost AS numerator, g.denominator, g.sample_size,
-                               c.cost / nullif(g.denominator, 0) AS value
-                        FROM (SELECT grp, {aggs} FROM units GROUP BY grp) g
-                        LEFT JOIN (SELECT csm_id, sum(coalesce(annual_cost, 0.0)) AS cost FROM csms GROUP BY csm_id) c
-                             ON c.csm_id = g.grp"""
+        per_group = f"SELECT grp, NULL::DOUBLE AS numerator, {aggs}, NULL::DOUBLE AS value FROM units GROUP BY grp"
         everyone = f"""SELECT '{ALL}' AS grp, c.cost AS numerator, g.denominator, g.sample_size,
                               c.cost / nullif(g.denominator, 0) AS value
                        FROM (SELECT {aggs} FROM units) g,
                             (SELECT sum(coalesce(annual_cost, 0.0)) AS cost FROM csms) c"""
+        numbers = """c.cost AS numerator, f.denominator, f.sample_size, c.cost / nullif(f.denominator, 0) AS value
+            FROM filled f LEFT JOIN (SELECT csm_id, sum(coalesce(annual_cost, 0.0)) AS cost FROM csms GROUP BY csm_id) c
+                 ON c.csm_id = f.grp"""
     else:
         per_group = f"SELECT grp, {aggs} FROM units GROUP BY grp"
         everyone = f"SELECT '{ALL}' AS grp, {aggs} FROM units"
+        numbers = "numerator, denominator, sample_size, value FROM filled"
     return f"""
         WITH units AS ({attributed(units)}),
         groups AS ({per_group}),
         members AS (SELECT DISTINCT csm_id AS grp FROM csms WHERE csm_id IS NOT NULL),
         filled AS (
             SELECT coalesce(g.grp, m.grp) AS grp, coalesce(g.numerator, {empty}) AS numerator, g.denominator,
-                   coalesce(g.sample_size, 0) AS sample_size, coalesce(g.value, {empty}) AS value, 0 AS last
-            FROM groups g FULL OUTER JOIN members m ON g.grp = m.grp
-            UNION ALL SELECT grp, numerator, denominator, sample_size, value, 1 FROM ({everyone}))
-        SELECT '{kpi}' AS kpi, grp AS "group", value, numerator, denominator, sample_size::BIGINT AS sample_size, last
-        FROM filled"""
+                   coalesce(g.sample_size, 0) AS sample_size, coalesce(g.value, {empty}) AS value
+            FROM groups g FULL OUTER JOIN members m ON g.grp = m.grp),
+        rows AS (SELECT grp, {numbers})
+        SELECT '{kpi}' AS kpi, grp AS "group", value, numerator, denominator, sample_size::BIGINT AS sample_size,
+               0 AS last
+        FROM rows
+        UNION ALL
+        SELECT '{kpi}', grp, value, numerator, denominator, sample_size::BIGINT, 1 FROM ({everyone})"""
 
 
 # ---------------------------------------------------------------------------------------------- loading
@@ -521,6 +544,11 @@ def column_sql(table: str, column: str) -> str:
     return f"{raw} AS {column}"
 
 
+def sql(con: duckdb.DuckDBPyConnection, statement: str) -> list[tuple[Any, ...]]:
+    """Run a statement to completion and return its rows (DuckDB wants every result consumed)."""
+    return con.execute(statement).fetchall()
+
+
 def load_table(con: duckdb.DuckDBPyConnection, data: Path, table: str, columns: set[str]) -> bool:
     """Create a temp table with the needed columns, typed; False when the file is absent."""
     path = data / f"{table}.csv"
@@ -542,14 +570,14 @@ def load_table(con: duckdb.DuckDBPyConnection, data: Path, table: str, columns: 
         f"strict_mode=true, null_padding=false, columns={types!r}{date_format})"
     )
     select = ", ".join(column_sql(table, c) for c in wanted)
-    con.execute(f"CREATE TEMP TABLE {table} AS SELECT {select} FROM {read}")
+    sql(con, f"CREATE TEMP TABLE {table} AS SELECT {select} FROM {read}")
     # Optional columns that the file lacks are NULL, as in csmkpi.
     for column in columns - set(wanted):
         if column in SCHEMA[table]:
             kind = SCHEMA[table][column]
             sql_type = {"DATE": "DATE", "MONTH": "DATE", "DATETIME": "DATE", "NUMBER": "DOUBLE", "INTEGER": "BIGINT"}
             typ = "BOOLEAN" if kind == "BOOL" else sql_type.get(kind, "VARCHAR")
-            con.execute(f"ALTER TABLE {table} ADD COLUMN {column} {typ}")
+            sql(con, f"ALTER TABLE {table} ADD COLUMN {column} {typ}")
     return True
 
 
@@ -569,7 +597,10 @@ def checks(table: str, columns: set[str]) -> list[tuple[str, str]]:
                 found.append((f"{column} not finite", f"NOT isfinite({column})"))
     if table == "surveys" and {"survey", "score"} <= columns:
         found.append(
-            ("score out of range", "(survey = 'csat' AND score NOT BETWEEN 1 AND 5) OR (survey = 'nps' AND score NOT BETWEEN 0 AND 10)")
+            (
+                "score out of range",
+                "(survey = 'csat' AND score NOT BETWEEN 1 AND 5) OR (survey = 'nps' AND score NOT BETWEEN 0 AND 10)",
+            )
         )
     if table == "opportunities" and {"stage", "closed_at"} <= columns:
         found.append(("closed_at missing", "stage IN ('won', 'lost') AND closed_at IS NULL"))
@@ -587,18 +618,19 @@ def validate(con: duckdb.DuckDBPyConnection, table: str, columns: set[str]) -> N
     if key:
         parts.append(f"count(*) - count(DISTINCT ({', '.join(key)}))")
     if parts:
-        counts = con.execute(f"SELECT {', '.join(parts)} FROM {table}").fetchone() or ()
+        counts = sql(con, f"SELECT {', '.join(parts)} FROM {table}")[0]
         names = [name for name, _ in row_checks] + ([f"duplicate {' + '.join(key)}"] if key else [])
         problems += [f"{n}: {c} rows" for n, c in zip(names, counts, strict=True) if c]
     if table == "assignments":
-        overlaps = con.execute(
+        overlaps = sql(
+            con,
             """SELECT count(*) FROM (SELECT start_date, max(coalesce(end_date, DATE '9999-12-31')) OVER (
                    PARTITION BY account_id ORDER BY start_date, coalesce(end_date, DATE '9999-12-31')
                    ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING) AS latest_end FROM assignments)
-               WHERE start_date <= latest_end"""
-        ).fetchone()
-        if overlaps and overlaps[0]:
-            problems.append(f"overlapping assignments: {overlaps[0]} rows")
+               WHERE start_date <= latest_end""",
+        )[0][0]
+        if overlaps:
+            problems.append(f"overlapping assignments: {overlaps} rows")
     if problems:
         raise DataError(f"{table}.csv: " + "; ".join(problems))
 
@@ -627,7 +659,7 @@ def run(data: Path, period: Period, kpis: list[tuple[str, str, MetricSQL, dict[s
     """Load, validate, compute; return the result relation's rows as a DuckDB relation."""
     con = duckdb.connect()
     if threads:
-        con.execute(f"SET threads = {threads}")
+        sql(con, f"SET threads = {threads}")
     needs = needed_columns(kpis)
     present = set()
     for table in SCHEMA:
@@ -637,10 +669,10 @@ def run(data: Path, period: Period, kpis: list[tuple[str, str, MetricSQL, dict[s
     for table, columns in DIMENSION_NEEDS.items():  # absent optional tables behave as empty
         if table not in present:
             cols = ", ".join(f"NULL::{'DATE' if 'date' in c else 'VARCHAR'} AS {c}" for c in sorted(columns))
-            con.execute(f"CREATE TEMP TABLE {table} AS SELECT {cols} WHERE false")
+            sql(con, f"CREATE TEMP TABLE {table} AS SELECT {cols} WHERE false")
             present.add(table)
     if "csms" in present and "annual_cost" not in con.table("csms").columns:
-        con.execute("ALTER TABLE csms ADD COLUMN annual_cost DOUBLE")
+        sql(con, "ALTER TABLE csms ADD COLUMN annual_cost DOUBLE")
     parts = []
     for order, (kpi_id, _, metric, params) in enumerate(kpis):
         missing = [t for t in metric.needs if t not in present]

@@ -224,8 +224,12 @@ def accounts(lo: int, hi: int, n_csms: int) -> pl.DataFrame:
     start_m = (u[5] * MONTHS).floor().cast(pl.Int64)
     in_window_day = month_lookup(start_m, MONTH_START[:MONTHS]) + (u[6] * month_lookup(start_m, MONTH_DAYS)).floor()
     pre_window_day = PRE_WINDOW_START + (u[5] * (WINDOW_START - PRE_WINDOW_START)).floor()
-    start_day = pl.when(new_logo).then(in_window_day).otherwise(
-        pl.when(u[7] < 0.03).then(None).otherwise(pre_window_day)  # legacy accounts without contract_start
+    start_day = (
+        pl.when(new_logo)
+        .then(in_window_day)
+        .otherwise(
+            pl.when(u[7] < 0.03).then(None).otherwise(pre_window_day)  # legacy accounts without contract_start
+        )
     )
     onboard_day = start_day + 5 + exponential(key, 30, 25.0).floor()
     hazard = pl.when(seg == 0).then(CHURN_HAZARD[0]).when(seg == 1).then(CHURN_HAZARD[1]).otherwise(CHURN_HAZARD[2])
@@ -245,9 +249,9 @@ def accounts(lo: int, hi: int, n_csms: int) -> pl.DataFrame:
         seg=seg,
         start_idx=start_idx,
         churn_idx=churn_idx,
-        back_idx=pl.when((churn_idx < MONTHS) & (u[14] < 0.15)).then(churn_idx + 2 + (u[15] * 10).floor()).cast(
-            pl.Int64
-        ),
+        back_idx=pl.when((churn_idx < MONTHS) & (u[14] < 0.15))
+        .then(churn_idx + 2 + (u[15] * 10).floor())
+        .cast(pl.Int64),
         zero_rows=(u[16] * 4).floor().cast(pl.Int64),
         base=base * (0.55 * normal(key, 17)).exp(),
     )
@@ -321,7 +325,9 @@ def tickets(grid: pl.DataFrame) -> pl.DataFrame:
     contacts = 1 + ((1.0 - uniform(key, 54)).log() / math.log(0.55)).floor().cast(pl.Int64)
     return (
         rows.with_columns(opened_s=opened)
-        .with_columns(resolved_s=pl.when((uniform(key, 53) < 0.03) | (resolved >= EXPORT_S)).then(None).otherwise(resolved))
+        .with_columns(
+            resolved_s=pl.when((uniform(key, 53) < 0.03) | (resolved >= EXPORT_S)).then(None).otherwise(resolved)
+        )
         .select(
             "idx",
             "account_id",
@@ -371,9 +377,9 @@ def opportunities(acc: pl.DataFrame, grid: pl.DataFrame) -> pl.DataFrame:
     """Expansion, renewal (contract anniversaries) and new-business deals; open ones have no closed_at."""
     am = (pl.col("idx") * MONTHS + pl.col("m")).cast(pl.UInt64)
     paying = grid.filter(pl.col("paying")).join(acc.select("idx", "start_day", "start_idx"), on="idx")
-    start_month = (
-        (pl.col("start_day") - WINDOW_START).cast(pl.Int64) // 31
-    )  # approximate month of contract_start relative to the window (anniversaries only)
+    start_month = (pl.col("start_day") - WINDOW_START).cast(
+        pl.Int64
+    ) // 31  # approximate month of contract_start relative to the window (anniversaries only)
     anniversary = pl.when(pl.col("start_day").is_null()).then(pl.col("idx") % 12).otherwise(start_month % 12)
     kinds = paying.with_columns(
         expansion=uniform(am, 70) < 0.04,
@@ -395,7 +401,9 @@ def opportunities(acc: pl.DataFrame, grid: pl.DataFrame) -> pl.DataFrame:
     ).floor().cast(pl.Int64)
     closed = pl.col("created_day") + 7 + exponential(key, 73, 40.0).floor().cast(pl.Int64)
     stage_u = uniform(key, 74)
-    stage = pl.when(stage_u < 0.55).then(pl.lit("won")).when(stage_u < 0.90).then(pl.lit("lost")).otherwise(pl.lit("open"))
+    stage = (
+        pl.when(stage_u < 0.55).then(pl.lit("won")).when(stage_u < 0.90).then(pl.lit("lost")).otherwise(pl.lit("open"))
+    )
     factor = pl.when(pl.col("type") == "expansion").then(0.1 + 0.4 * uniform(key, 75)).otherwise(1.0)
     source = (
         pl.when(pl.col("type") == "expansion")
