@@ -98,20 +98,46 @@ def _number(text: pl.Expr, fmt: NumberFormat | None) -> pl.Expr:
     return pl.when(text.str.contains(NUMBER)).then(text.cast(pl.Float64, strict=False))
 
 
-def cast_column(table: str, spec: ColumnSpec, options: TableOptions) -> tuple[pl.Expr, list[Check]]:
-    """Return the typed expression of a column and the checks on its values."""
+def parse_column(table: str, spec: ColumnSpec, options: TableOptions, text: pl.Expr) -> pl.Expr:
+    """The value parsed from trimmed text (null where it does not parse; numbers may still be inf or huge)."""
+    if spec.kind in (Kind.DATE, Kind.DATETIME, Kind.MONTH):
+        return _date(text, spec.kind, options.date_format)[0]
+    if spec.kind is Kind.NUMBER:
+        return _number(text, options.number_format)
+    if spec.kind is Kind.INTEGER:
+        return pl.when(text.str.contains(INTEGER)).then(text.cast(pl.Int64, strict=False))
+    if spec.kind is Kind.BOOL:
+        return text.str.to_lowercase().replace_strict(BOOLEANS, default=None, return_dtype=pl.Boolean)
+    if spec.kind is Kind.ENUM or (table, spec.name) in CASEFOLDED:
+        return text.str.to_lowercase()
+    return text
+
+
+def cast_column(
+    table: str,
+    spec: ColumnSpec,
+    options: TableOptions,
+    text: pl.Expr | None = None,
+    parsed: pl.Expr | None = None,
+) -> tuple[pl.Expr, list[Check]]:
+    """Return the typed expression of a column and the checks on its values.
+
+    ``text`` (trimmed, empty = null) and ``parsed`` (``parse_column``) may be given as
+    already materialised columns, so each check reads them instead of parsing again.
+    """
     name = spec.name
-    text = _text(name)
+    text = _text(name) if text is None else text
     present = text.is_not_null()
     checks: list[Check] = []
     if spec.required:
         checks.append(Check("missing_value", name, text.is_null(), "missing value in a required column", "a value"))
     if spec.kind in (Kind.DATE, Kind.DATETIME, Kind.MONTH):
         typed, valid = _date(text, spec.kind, options.date_format)
+        typed = typed if parsed is None else parsed
         expected = f"a date in the format {options.date_format}" if options.date_format else spec.expected
         checks.append(Check("invalid_value", name, present & (typed.is_null() | ~valid), "not a valid date", expected))
     elif spec.kind is Kind.NUMBER:
-        typed = _number(text, options.number_format)
+        typed = _number(text, options.number_format) if parsed is None else parsed
         checks.append(
             Check(
                 "invalid_value", name, present & (typed.is_null() | ~typed.is_finite()), "not a number", spec.expected
@@ -122,18 +148,18 @@ def cast_column(table: str, spec: ColumnSpec, options: TableOptions) -> tuple[pl
         checks.append(Check("invalid_value", name, too_large, "number too large", "a number below 1e18"))
         typed = pl.when(typed.is_finite() & (typed.abs() < MAX_NUMBER)).then(typed)
     elif spec.kind is Kind.INTEGER:
-        typed = pl.when(text.str.contains(INTEGER)).then(text.cast(pl.Int64, strict=False))
+        typed = parse_column(table, spec, options, text) if parsed is None else parsed
         checks.append(Check("invalid_value", name, present & typed.is_null(), "not a whole number", spec.expected))
     elif spec.kind is Kind.BOOL:
-        typed = text.str.to_lowercase().replace_strict(BOOLEANS, default=None, return_dtype=pl.Boolean)
+        typed = parse_column(table, spec, options, text) if parsed is None else parsed
         checks.append(Check("invalid_value", name, present & typed.is_null(), "not a boolean", spec.expected))
     elif spec.kind is Kind.ENUM:
-        typed = text.str.to_lowercase()
+        typed = parse_column(table, spec, options, text) if parsed is None else parsed
         checks.append(
             Check("unknown_value", name, present & ~typed.is_in(spec.choices), "unknown value", spec.expected)
         )
     else:
-        typed = text.str.to_lowercase() if (table, name) in CASEFOLDED else text
+        typed = parse_column(table, spec, options, text) if parsed is None else parsed
     if spec.ge is not None:
         checks.append(Check("out_of_range", name, typed < spec.ge, "out of range", spec.expected))
     if spec.le is not None:
@@ -279,13 +305,22 @@ def validate_table(
             value=pl.col(FIELDS).cast(pl.String) + " fields",
         )
     ]
+    # Trim and parse each column once into materialised columns; the checks then compare those
+    # instead of re-deriving them from the text in every flag expression.
+    staged = (
+        raw_frame.lazy()
+        .with_columns(_text(c).alias(f"__x_{c}") for c in columns)
+        .with_columns(parse_column(raw.table, specs[c], options, pl.col(f"__x_{c}")).alias(f"__p_{c}") for c in columns)
+        .collect()
+    )
     for name in columns:
-        typed[name], column_checks = cast_column(raw.table, specs[name], options)
+        text, parsed = pl.col(f"__x_{name}"), pl.col(f"__p_{name}")
+        typed[name], column_checks = cast_column(raw.table, specs[name], options, text, parsed)
         checks.extend(column_checks)
     checks.extend(_unique_check(raw.table, typed))
     checks.extend(ROW_RULES.get(raw.table, lambda t, o: [])(typed, options))
     flags = [c.bad.fill_null(False).alias(f"__bad{i}") for i, c in enumerate(checks)]
-    frame = raw_frame.lazy().select(LINE, *typed.values(), *flags).collect()  # lazy: shared subexpressions run once
+    frame = staged.lazy().select(LINE, *typed.values(), *flags).collect()
     counts = frame.select(pl.col(f"__bad{i}").sum() for i in range(len(checks))).row(0)
     issues: list[Issue] = []
     set_aside = pl.lit(False)
