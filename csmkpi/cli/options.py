@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -69,11 +69,6 @@ KpiOpt = Annotated[
     Optional[list[str]],  # noqa: UP045
     typer.Option("--kpi", "-k", help="Only this KPI id (repeatable)."),
 ]
-
-
-def as_date(value: datetime | None) -> date | None:
-    """The date of a parsed ``--from/--to/--as-of`` option."""
-    return value.date() if value is not None else None
 
 
 MaxErrorsOpt = Annotated[

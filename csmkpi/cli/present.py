@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,7 +12,7 @@ from csmkpi.errors import CsmkpiError, ExitCode, OutputError, UsageError
 
 if TYPE_CHECKING:
     from csmkpi.drilldown import Explanation
-    from csmkpi.engine import Scorecard, ValidationReport
+    from csmkpi.engine import Scorecard, ScoreRequest, ValidationReport
     from csmkpi.trends import Trend
 
 FORMATS = ("table", "csv", "tsv", "json", "parquet", "xlsx", "markdown")
@@ -22,6 +23,33 @@ def check_by(by: str) -> None:
     """Reject an unknown ``--by``."""
     if by not in DIMENSIONS:
         raise UsageError(f"--by must be one of {', '.join(DIMENSIONS)}, not {by!r}")
+
+
+def score_request(
+    *,
+    config: Path,
+    period: str | None,
+    from_: datetime | None,
+    to: datetime | None,
+    as_of: datetime | None,
+    data: Path | None,
+    by: str,
+    kpis: list[str] | None = None,
+) -> ScoreRequest:
+    """The engine request of ``score``, ``explain`` and ``trend`` from their shared flags."""
+    from csmkpi.engine import ScoreRequest
+
+    check_by(by)
+    return ScoreRequest(
+        config=config,
+        period=period,
+        start=from_.date() if from_ else None,
+        end=to.date() if to else None,
+        as_of=as_of.date() if as_of else None,
+        data=data,
+        by=by,
+        kpis=tuple(kpis or ()),
+    )
 
 
 def choose_format(fmt: str | None, output: str | None, layout: str) -> str:

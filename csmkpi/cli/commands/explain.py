@@ -43,19 +43,9 @@ def explain(
     def body() -> int:
         from csmkpi.cli import present
         from csmkpi.drilldown import explain as drill
-        from csmkpi.engine import ScoreRequest
 
         fmt_ = present.choose_format(fmt, output, "long")
-        present.check_by(by)
-        request = ScoreRequest(
-            config=config,
-            period=period,
-            start=o.as_date(from_),
-            end=o.as_date(to),
-            as_of=o.as_date(as_of),
-            data=data,
-            by=by,
-        )
+        request = present.score_request(config=config, period=period, from_=from_, to=to, as_of=as_of, data=data, by=by)
         return present.emit_explanation(
             drill(request, kpi, group), fmt=fmt_, output=output, quiet=quiet, escape=escape_formulas
         )

@@ -44,20 +44,11 @@ def trend(
 
     def body() -> int:
         from csmkpi.cli import present
-        from csmkpi.engine import ScoreRequest
         from csmkpi.trends import trend as compute
 
         fmt_ = present.choose_format(fmt, output, layout)
-        present.check_by(by)
-        request = ScoreRequest(
-            config=config,
-            period=period,
-            start=o.as_date(from_),
-            end=o.as_date(to),
-            as_of=o.as_date(as_of),
-            data=data,
-            by=by,
-            kpis=tuple(kpi or ()),
+        request = present.score_request(
+            config=config, period=period, from_=from_, to=to, as_of=as_of, data=data, by=by, kpis=kpi
         )
         result = compute(request, every)
         return present.emit_trend(
