@@ -1,9 +1,19 @@
 """Read input files as text, exactly as written, with a physical line number per row.
 
-Every column is read as text (casting is validation's job), only the columns a
-run needs are read, and the file's structure (ragged rows, blank lines, unclosed
-quotes, multi-line quoted fields) is checked by a second lazy scan of its lines,
-because Polars pads short rows and counts records, not lines (SPEC §2).
+Every column is read as text (casting is validation's job) and only the columns a
+run needs are kept. Polars pads short rows and counts records, not lines, so the
+file's structure (ragged rows, blank lines, unclosed quotes, multi-line quoted
+fields) is checked too (SPEC §2). Two readers share that contract:
+
+- the plain reader, for UTF-8 files without a quote character: one lazy scan of
+  the physical lines, split on the delimiter, which yields the fields, the field
+  count and the line number together; it declines any file it cannot vouch for;
+- the careful reader, for everything else (quotes, other encodings, and every
+  file the plain reader declines): the whole file is decoded once, then a CSV
+  scan and a line-structure scan run side by side.
+
+Both give the same ``RawTable`` for the same file; the careful reader also says
+exactly what is wrong with a file that is not a clean table.
 """
 
 from __future__ import annotations
@@ -62,17 +72,7 @@ def _issue(source: TableSource, message: str, **kw: object) -> Issue:
 
 def read_bytes(source: TableSource) -> bytes:
     """Read the file, transcoding a declared non-UTF-8 encoding to UTF-8."""
-    try:
-        data = source.path.read_bytes()
-    except FileNotFoundError as exc:
-        raise InputMissingError(f"{source.display}: file not found") from exc
-    except OSError as exc:
-        raise InputMissingError(f"{source.display}: cannot read file: {exc.strerror}") from exc
-    if not data:
-        raise DataError(
-            f"{source.display}: the file is empty (0 bytes)",
-            [_issue(source, "the file is empty (0 bytes); a valid empty table needs at least a header line")],
-        )
+    data = read_head(source, -1)
     encoding = codecs.lookup(source.encoding).name
     if encoding in ("utf-8", "utf-8-sig"):
         _check_utf8(source, data)
@@ -88,18 +88,7 @@ def read_bytes(source: TableSource) -> bytes:
 
 
 def _check_utf8(source: TableSource, data: bytes) -> None:
-    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
-        raise DataError(
-            f"{source.display}: UTF-16 text",
-            [
-                _issue(
-                    source,
-                    "the file is UTF-16 (Excel's 'Unicode text'); declare it in the config, e.g. "
-                    f"data.tables.{source.table}.encoding: utf-16",
-                    line=1,
-                )
-            ],
-        )
+    _check_utf16(source, data)
     try:
         data.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -118,8 +107,40 @@ def _check_utf8(source: TableSource, data: bytes) -> None:
         ) from exc
 
 
+def _check_utf16(source: TableSource, data: bytes) -> None:
+    if data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+        raise DataError(
+            f"{source.display}: UTF-16 text",
+            [
+                _issue(
+                    source,
+                    "the file is UTF-16 (Excel's 'Unicode text'); declare it in the config, e.g. "
+                    f"data.tables.{source.table}.encoding: utf-16",
+                    line=1,
+                )
+            ],
+        )
+
+
+def read_head(source: TableSource, size: int = 65536) -> bytes:
+    """Read the start of a file (``size`` bytes; -1 for all of it); an empty file is an error."""
+    try:
+        with source.path.open("rb") as handle:
+            data = handle.read(size)
+    except FileNotFoundError as exc:
+        raise InputMissingError(f"{source.display}: file not found") from exc
+    except OSError as exc:
+        raise InputMissingError(f"{source.display}: cannot read file: {exc.strerror}") from exc
+    if not data:
+        raise DataError(
+            f"{source.display}: the file is empty (0 bytes)",
+            [_issue(source, "the file is empty (0 bytes); a valid empty table needs at least a header line")],
+        )
+    return data
+
+
 def read_header(source: TableSource, data: bytes) -> tuple[str, tuple[str, ...]]:
-    """Return the delimiter and the header's column names."""
+    """Return the delimiter and the header's column names (``data``: the file or its first 64 KiB)."""
     if b"\n" not in data and b"\r" in data:
         raise DataError(
             f"{source.display}: old Mac line endings",
@@ -281,6 +302,62 @@ def _absent(wanted: Collection[str], mapping: Mapping[str, str]) -> tuple[str, .
     return tuple(c for c in wanted if c not in mapping)
 
 
+def read_plain(
+    source: TableSource, delimiter: str, header: tuple[str, ...], mapping: Mapping[str, str]
+) -> pl.DataFrame | None:
+    """Read a UTF-8 file whose lines are its records, or return None to leave it to the careful reader.
+
+    Each physical line is split on the delimiter into at most one field more than
+    the header has, so a short row shows as a missing last field and a long row as
+    an extra one. The reader declines (None) a file with a quote character (a field
+    may then hold a delimiter or a line break), a carriage return inside a line
+    (the CSV parser may end a field there), a short, long or blank line, a line
+    holding the separator byte it reads lines with, invalid UTF-8, or a one-column
+    header (a blank line cannot be told from an empty value there).
+    """
+    import polars as pl
+
+    width = len(header)
+    if width < 2:
+        return None
+    text = pl.col("text")
+    fields = pl.col("__fields_of_line")
+    last = fields.struct.field(f"field_{width - 1}")
+    columns = [
+        fields.struct.field(f"field_{header.index(user)}").alias(canonical) for canonical, user in mapping.items()
+    ]
+    plan = (
+        pl.scan_csv(
+            source.path,
+            has_header=False,
+            separator=_LINE_SEPARATOR,
+            quote_char=None,
+            schema={"text": pl.String},
+            empty_string_is_null=False,
+        )
+        .with_row_index(LINE, offset=1)
+        .slice(1)  # the header
+        .select(
+            LINE,
+            text.str.splitn(delimiter, width + 1).alias("__fields_of_line"),
+            text.str.contains(r'"|\r.').alias("__odd"),
+        )
+        .select(
+            *columns,
+            LINE,
+            pl.lit(width, pl.UInt32).alias(FIELDS),
+            (last.is_null() | fields.struct.field(f"field_{width}").is_not_null() | pl.col("__odd")).alias("__decline"),
+        )
+    )
+    try:
+        frame = plan.collect()
+    except pl.exceptions.PolarsError:  # invalid UTF-8, the separator byte in a line: the careful reader says
+        return None
+    if frame["__decline"].any():
+        return None
+    return frame.drop("__decline")
+
+
 def read_table(source: TableSource, wanted: Collection[str], required: Collection[str]) -> RawTable:
     """Read the wanted canonical columns of one CSV/TSV (or Parquet) file as text.
 
@@ -288,10 +365,25 @@ def read_table(source: TableSource, wanted: Collection[str], required: Collectio
     count, for the ragged-row check) are added. Raises ``DataError`` when the
     file cannot be read as a table at all.
     """
-    import polars as pl
-
     if source.path.suffix.lower() == ".parquet":
         return read_parquet(source, wanted, required)
+    head = read_head(source)
+    if codecs.lookup(source.encoding).name in ("utf-8", "utf-8-sig"):
+        _check_utf16(source, head)
+        delimiter, header = read_header(source, head)
+        mapping, issues = resolve_columns(source, header, wanted, required)
+        if issues:
+            raise DataError(f"{source.display}: columns do not match", issues)
+        frame = read_plain(source, delimiter, header, mapping)
+        if frame is not None:
+            return RawTable(source.table, source, frame, header, delimiter, mapping, _absent(wanted, mapping))
+    return read_careful(source, wanted, required)
+
+
+def read_careful(source: TableSource, wanted: Collection[str], required: Collection[str]) -> RawTable:
+    """Read a CSV file whatever its quoting and encoding, and say exactly what is wrong with a bad one."""
+    import polars as pl
+
     data = read_bytes(source)
     delimiter, header = read_header(source, data)
     mapping, issues = resolve_columns(source, header, wanted, required)

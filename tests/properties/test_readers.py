@@ -1,0 +1,66 @@
+"""The plain reader either declines a file or reads exactly what the careful reader reads.
+
+``loading.read_plain`` is the fast path for UTF-8 files without quotes; ``loading.read_careful``
+is the reference. Random files mix clean rows with the things the plain reader must decline
+(quotes, short, long and blank lines, whitespace-only lines, invalid UTF-8, the separator
+byte) and things it must read the same way (CRLF, BOM, empty fields, spaces, non-ASCII text).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+from hypothesis import HealthCheck, event, given, settings
+from hypothesis import strategies as st
+
+from csmkpi.errors import DataError
+from csmkpi.loading import TableSource, read_careful, read_head, read_header, read_plain, resolve_columns
+
+HEADER = ("account_id", "month", "mrr")
+CLEAN = st.sampled_from(["A1", "2026-07", "10.5", "", " x ", "é", "\t", "A 2"])
+ODD = st.sampled_from(['"q"', "a\x1fb", "<BAD>", "1,5", "1;5", "1\r", "\r"])  # <BAD>: a byte that is never valid UTF-8
+
+
+@st.composite
+def files(draw: st.DrawFn) -> bytes:
+    """A header and rows of 3 cells, a few of them odd (wrong width, blank, quoted, bad bytes)."""
+    newline = draw(st.sampled_from(["\n", "\r\n"]))  # mixed endings come from the odd "\r" cells
+    delimiter = draw(st.sampled_from([",", ";"]))
+    good = st.lists(CLEAN, min_size=3, max_size=3)
+    odd = (
+        st.lists(CLEAN, min_size=0, max_size=4)
+        | st.tuples(CLEAN, ODD, CLEAN).map(list)
+        | st.tuples(CLEAN, CLEAN, ODD).map(list)
+        | st.sampled_from([["   "], [""], ["\t"]])
+    )
+    rows = draw(st.lists(good, max_size=6))
+    if draw(st.booleans()):
+        rows.insert(draw(st.integers(0, len(rows))), draw(odd))
+    lines = [delimiter.join(HEADER)] + [delimiter.join(row) for row in rows]
+    text = newline.join(lines) + draw(st.sampled_from(["", newline]))
+    bom = b"\xef\xbb\xbf" if draw(st.booleans()) else b""
+    return bom + text.encode("utf-8").replace(b"<BAD>", b"\xff")
+
+
+@given(content=files())
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+def test_plain_reader_declines_or_matches_the_careful_reader(content: bytes) -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "mrr.csv"
+        path.write_bytes(content)
+        source = TableSource("mrr", path)
+        head = read_head(source)
+        delimiter, header = read_header(source, head)
+        mapping, issues = resolve_columns(source, header, HEADER, HEADER)
+        assert not issues
+        plain = read_plain(source, delimiter, header, mapping)
+        try:
+            careful = read_careful(source, HEADER, HEADER).frame
+        except DataError:
+            assert plain is None  # the careful reader rejects the file: the plain one must not accept it
+            return
+        event("plain reader accepted" if plain is not None else "plain reader declined")
+        if plain is not None:
+            assert plain.equals(careful), (plain, careful)
+            assert plain.schema == careful.schema
