@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from itertools import product
 
 import polars as pl
 
@@ -24,6 +25,12 @@ ISO_MONTH = r"^\d{4}-\d{2}$"
 NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
 INTEGER = r"^[+-]?\d+$"
 BOOLEANS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False, "y": True, "n": False}
+# Every spelling of every case ("True", "FALSE", "yEs"): one hash lookup instead of lower-casing each value.
+_BOOLEANS_ANY_CASE = {
+    "".join(spelling): value
+    for word, value in BOOLEANS.items()
+    for spelling in product(*({c, c.upper()} for c in word))
+}
 MAX_NUMBER = 1e18
 CASEFOLDED = {("opportunities", "source"), ("activities", "type")}  # enum-like free text (SPEC §4)
 
@@ -61,6 +68,11 @@ def _text(column: str) -> pl.Expr:
     """Trimmed text, with empty meaning missing."""
     text = pl.col(column).str.strip_chars()
     return pl.when(text == "").then(None).otherwise(text)
+
+
+def _trimmed(column: str) -> pl.Expr:
+    """The trimmed text of a column as ``validate_table`` stages it (row rules read it)."""
+    return pl.col(f"__x_{column}")
 
 
 def _date(text: pl.Expr, kind: Kind, date_format: str | None) -> tuple[pl.Expr, pl.Expr]:
@@ -107,7 +119,7 @@ def parse_column(table: str, spec: ColumnSpec, options: TableOptions, text: pl.E
     if spec.kind is Kind.INTEGER:
         return pl.when(text.str.contains(INTEGER)).then(text.cast(pl.Int64, strict=False))
     if spec.kind is Kind.BOOL:
-        return text.str.to_lowercase().replace_strict(BOOLEANS, default=None, return_dtype=pl.Boolean)
+        return text.replace_strict(_BOOLEANS_ANY_CASE, default=None, return_dtype=pl.Boolean)
     if spec.kind is Kind.ENUM or (table, spec.name) in CASEFOLDED:
         return text.str.to_lowercase()
     return text
@@ -170,12 +182,16 @@ def cast_column(
 Typed = Mapping[str, pl.Expr]
 
 
-def _moment(column: str, options: TableOptions) -> pl.Expr:
-    """A value that orders timestamps as written (local time; an offset is ignored)."""
-    text = _text(column)
+def _before(t: Typed, later: str, earlier: str, options: TableOptions) -> pl.Expr:
+    """``later`` is before ``earlier``, comparing timestamps as written (local time; an offset is ignored)."""
     if options.date_format is None:
-        return text.str.replace("T", " ", literal=True).str.slice(0, 19)
-    return text.str.to_datetime(options.date_format, strict=False)
+        # ISO: the dates are parsed already; on the same day "HH:MM:SS" orders the times as text
+        # (a date alone sorts before any time of its day).
+        same_day = t[later] == t[earlier]
+        clock = [_trimmed(c).str.slice(11, 8) for c in (later, earlier)]
+        return (t[later] < t[earlier]) | (same_day & (clock[0] < clock[1]))
+    moments = [_trimmed(c).str.to_datetime(options.date_format, strict=False) for c in (later, earlier)]
+    return moments[0] < moments[1]
 
 
 def _rules_surveys(t: Typed, options: TableOptions) -> list[Check]:
@@ -189,7 +205,7 @@ def _rules_surveys(t: Typed, options: TableOptions) -> list[Check]:
 def _rules_tickets(t: Typed, options: TableOptions) -> list[Check]:
     if not {"opened_at", "resolved_at"} <= t.keys():
         return []
-    bad = _moment("resolved_at", options) < _moment("opened_at", options)
+    bad = _before(t, "resolved_at", "opened_at", options)
     return [
         Check(
             "resolved_before_opened",
@@ -208,7 +224,7 @@ def _rules_opportunities(t: Typed, options: TableOptions) -> list[Check]:
         Check(
             "closed_at_missing",
             "closed_at",
-            t["stage"].is_in(["won", "lost"]) & _text("closed_at").is_null(),  # a bad date is reported once
+            t["stage"].is_in(["won", "lost"]) & _trimmed("closed_at").is_null(),  # a bad date is reported once
             "a won or lost opportunity has no closed_at",
             "a close date for won/lost opportunities",
         )
@@ -264,11 +280,15 @@ ROW_RULES: dict[str, Callable[[Typed, TableOptions], list[Check]]] = {
 }
 
 
-def _unique_check(table: str, t: Typed) -> list[Check]:
+def _unique_check(table: str, t: Typed, staged: pl.DataFrame) -> list[Check]:
     keys = TABLES[table].unique
     if not keys or not set(keys) <= t.keys():
         return []
     key = t[keys[0]] if len(keys) == 1 else pl.struct([t[k].alias(k) for k in keys])
+    # Counting distinct 64-bit hashes is several times cheaper than locating duplicates; when every
+    # hash differs there is none. Equal hashes (a duplicate or a collision) run the exact check.
+    if staged.select(key.hash().n_unique()).item() == staged.height:
+        return []
     return [
         Check(
             "duplicate_key",
@@ -317,7 +337,7 @@ def validate_table(
         text, parsed = pl.col(f"__x_{name}"), pl.col(f"__p_{name}")
         typed[name], column_checks = cast_column(raw.table, specs[name], options, text, parsed)
         checks.extend(column_checks)
-    checks.extend(_unique_check(raw.table, typed))
+    checks.extend(_unique_check(raw.table, typed, staged))
     checks.extend(ROW_RULES.get(raw.table, lambda t, o: [])(typed, options))
     flags = [c.bad.fill_null(False).alias(f"__bad{i}") for i, c in enumerate(checks)]
     frame = staged.lazy().select(LINE, *typed.values(), *flags).collect()

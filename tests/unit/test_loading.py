@@ -128,6 +128,40 @@ T6,A3,2026-07-01T23:59:59.5+02:00,2026-07-02,0,n
     assert last["reopened"] is False
 
 
+@pytest.mark.parametrize(
+    ("opened", "resolved", "before"),
+    [
+        ("2026-07-01T10:00:00", "2026-07-01T09:59:59", True),
+        ("2026-07-01T10:00:00", "2026-07-01 10:00:00", False),  # T or a space: the same moment
+        ("2026-07-01 10:00", "2026-07-01T09:30:00", True),
+        ("2026-07-01T10:00", "2026-07-01T10:00:00", False),
+        ("2026-07-01T10:00:00", "2026-07-01", True),  # a date alone is the start of its day
+        ("2026-07-01", "2026-07-01T00:00:00", False),
+        ("2026-07-01T23:00:00+02:00", "2026-07-01T22:00:00Z", True),  # offsets are ignored: local times
+        ("2026-07-01T10:00:00.900", "2026-07-01T10:00:00.100", False),  # within the second: not before
+        ("2026-06-30T23:59:59", "2026-07-01T00:00:00", False),
+        ("2026-07-02", "2026-07-01T23:59:59", True),
+    ],
+)
+def test_resolved_before_opened_compares_local_timestamps(
+    tmp_path: Path, opened: str, resolved: str, before: bool
+) -> None:
+    content = f"ticket_id,account_id,opened_at,resolved_at\nT1,A1,{opened},{resolved}\n".encode()
+    _, issues = load(tmp_path, "tickets", content)
+    assert [i.check for i in issues] == (["resolved_before_opened"] if before else [])
+
+
+def test_booleans_in_any_letter_case(tmp_path: Path) -> None:
+    words = ["true", "TRUE", "True", "tRuE", "yes", "YES", "Y", "y", "1", "false", "FALSE", "No", "N", "n", "0"]
+    rows = "".join(f"T{i},A1,2026-07-01,{word}\n" for i, word in enumerate(words))
+    frame, issues = load(
+        tmp_path, "tickets", f"ticket_id,account_id,opened_at,reopened\n{rows}T99,A1,2026-07-01,tru\n".encode()
+    )
+    assert frame["reopened"].to_list()[: len(words)] == [True] * 9 + [False] * 6
+    (bad,) = issues
+    assert (bad.check, bad.value) == ("invalid_value", "tru")
+
+
 def test_numbers_reject_nan_inf_and_overflow_and_accept_number_format(tmp_path: Path) -> None:
     _, issues = load(
         tmp_path, "mrr", b"account_id,month,mrr\nA1,2026-07,NaN\nA2,2026-07,inf\nA3,2026-07,1e999\nA4,2026-07,1 200\n"
