@@ -23,9 +23,9 @@ def attribute(units: pl.LazyFrame, tables: Mapping[str, pl.LazyFrame]) -> pl.Laz
         units = units.with_columns(pl.lit(None, pl.String).alias("__account_owner"))
     if "assignments" in tables:
         # Keyed by (account, date), not by row position: a lazy plan may produce rows in any order.
+        # The inner join first keeps only the few accounts with assignments; group_by then dedupes.
         covered = (
             units.select("account_id", "date")
-            .unique()
             .join(tables["assignments"].select("account_id", "csm_id", "start_date", "end_date"), on="account_id")
             .filter(
                 (pl.col("date") >= pl.col("start_date"))

@@ -86,7 +86,9 @@ def _date(text: pl.Expr, kind: Kind, date_format: str | None) -> tuple[pl.Expr, 
             )
         # The time of day never changes which period an event is in, so only the date is parsed;
         # the regex still insists the whole text is an ISO date or datetime.
-        return text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False), text.str.contains(ISO_DATETIME)
+        return text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False, cache=False), text.str.contains(
+            ISO_DATETIME
+        )
     has_time = any(code in date_format for code in ("%H", "%I", "%M", "%S", "%T", "%R"))
     if has_time:
         parsed = text.str.to_datetime(date_format, strict=False).dt.date()

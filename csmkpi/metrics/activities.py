@@ -57,9 +57,14 @@ def cadence_units(ctx: Context, params: CadenceParams) -> pl.LazyFrame:
         active.select("account_id", pl.lit(period.end).alias("point")),
     )
     points = pl.concat([*bounds, touches.join(active.select("account_id"), on="account_id", how="semi")])
-    gaps = points.group_by("account_id").agg(
-        pl.col("point").sort().diff().dt.total_days().max().alias("max_gap_days"),
-        (pl.len() - 2).alias("touches"),
+    # One sort of all points and a shift is several times faster than sorting inside each group.
+    account, point = pl.col("account_id"), pl.col("point")
+    gap = pl.when(account == account.shift(1)).then((point - point.shift(1)).dt.total_days())
+    gaps = (
+        points.sort("account_id", "point")
+        .with_columns(gap.alias("gap"))
+        .group_by("account_id")
+        .agg(pl.col("gap").max().alias("max_gap_days"), (pl.len() - 2).alias("touches"))
     )
     rows = active.join(gaps, on="account_id", how="left").with_columns(
         numerator=(pl.col("max_gap_days") <= params.max_gap_days).cast(pl.Float64),
