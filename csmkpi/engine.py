@@ -222,9 +222,12 @@ def _snapshot_warning(period: periods.Period, kpis: list[Kpi], data: dataset.Dat
 
 def kpi_units(run: Run, kpi: Kpi, by: str, tables: dict[str, pl.LazyFrame]) -> pl.LazyFrame:
     """The KPI's unit rows with ``owner`` and ``group``; raises ``MetricError`` when not computable."""
-    ctx = Context(run.period, tables, run.config.attribution)
-    units = kpi.metric.units(ctx, kpi.params)
-    return with_group(attribute(units, tables), by, tables)
+    return with_group(attribute(metric_units(run, kpi, tables), tables), by, tables)
+
+
+def metric_units(run: Run, kpi: Kpi, tables: dict[str, pl.LazyFrame]) -> pl.LazyFrame:
+    """The KPI's unit rows as its metric yields them; raises ``MetricError`` when not computable."""
+    return kpi.metric.units(Context(run.period, tables, run.config.attribution), kpi.params)
 
 
 def _costs(kpi: Kpi, units: pl.LazyFrame, by: str, tables: dict[str, pl.LazyFrame]) -> pl.LazyFrame | None:
@@ -269,14 +272,20 @@ def score_run(run: Run, by: str) -> Scorecard:
     tables = run.data.lazy()
     group_members = members(by, tables).collect()
     warnings = list(run.warnings)
-    plans: dict[str, pl.LazyFrame] = {}
+    computable: dict[str, pl.LazyFrame] = {}
     for kpi in run.kpis:
         try:
-            units = kpi_units(run, kpi, by, tables)
+            computable[kpi.id] = metric_units(run, kpi, tables)
         except MetricError as exc:
             warnings.append(Issue("warning", f"KPI {kpi.id!r} ({kpi.metric.name}) is not computable: {exc}"))
-            continue
-        plans[kpi.id] = rollup(units, kpi.aggregation, group_members.lazy(), costs=_costs(kpi, units, by, tables))
+    # Two passes: the units of every KPI together (KPIs of one metric share their work), then
+    # ownership and rollup from those small frames, which each plan reads several times.
+    unit_frames = dict(zip(computable, pl.collect_all(list(computable.values())), strict=True))
+    plans: dict[str, pl.LazyFrame] = {}
+    for kpi in run.kpis:
+        if kpi.id in unit_frames:
+            units = with_group(attribute(unit_frames[kpi.id].lazy(), tables), by, tables)
+            plans[kpi.id] = rollup(units, kpi.aggregation, group_members.lazy(), costs=_costs(kpi, units, by, tables))
     collected = dict(zip(plans, pl.collect_all(list(plans.values())), strict=True))
     every_group = sorted({g for rows in collected.values() for g in rows[GROUP].to_list()} - {ALL})
     collected = {
