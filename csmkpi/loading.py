@@ -21,6 +21,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -64,6 +65,8 @@ class RawTable:
     delimiter: str
     mapping: Mapping[str, str]  # canonical -> the file's header
     absent: tuple[str, ...] = ()  # wanted optional columns the file does not have: read as empty
+    trimmed: bool = False  # True when no value starts or ends with whitespace (trimming is a no-op)
+    plain: bool = False  # read by the plain reader (else the careful one or as Parquet)
 
 
 def _issue(source: TableSource, message: str, **kw: object) -> Issue:
@@ -304,8 +307,11 @@ def _absent(wanted: Collection[str], mapping: Mapping[str, str]) -> tuple[str, .
 
 def read_plain(
     source: TableSource, delimiter: str, header: tuple[str, ...], mapping: Mapping[str, str]
-) -> pl.DataFrame | None:
+) -> tuple[pl.DataFrame, bool] | None:
     """Read a UTF-8 file whose lines are its records, or return None to leave it to the careful reader.
+
+    Returns the frame and whether no field starts or ends with whitespace (one regex
+    per line is cheaper than trimming every column, and most exports are clean).
 
     Each physical line is split on the delimiter into at most one field more than
     the header has, so a short row shows as a missing last field and a long row as
@@ -320,6 +326,7 @@ def read_plain(
     width = len(header)
     if width < 2:
         return None
+    sep = re.escape(delimiter)
     text = pl.col("text")
     fields = pl.col("__fields_of_line")
     last = fields.struct.field(f"field_{width - 1}")
@@ -341,11 +348,13 @@ def read_plain(
             LINE,
             text.str.splitn(delimiter, width + 1).alias("__fields_of_line"),
             text.str.contains(r'"|\r.').alias("__odd"),
+            text.str.contains(rf"(?:^|{sep})\s|\s(?:{sep}|$)").alias("__spaced"),
         )
         .select(
             *columns,
             LINE,
             pl.lit(width, pl.UInt32).alias(FIELDS),
+            "__spaced",
             (last.is_null() | fields.struct.field(f"field_{width}").is_not_null() | pl.col("__odd")).alias("__decline"),
         )
     )
@@ -355,7 +364,7 @@ def read_plain(
         return None
     if frame["__decline"].any():
         return None
-    return frame.drop("__decline")
+    return frame.drop("__decline", "__spaced"), not frame["__spaced"].any()
 
 
 def read_table(source: TableSource, wanted: Collection[str], required: Collection[str]) -> RawTable:
@@ -374,9 +383,12 @@ def read_table(source: TableSource, wanted: Collection[str], required: Collectio
         mapping, issues = resolve_columns(source, header, wanted, required)
         if issues:
             raise DataError(f"{source.display}: columns do not match", issues)
-        frame = read_plain(source, delimiter, header, mapping)
-        if frame is not None:
-            return RawTable(source.table, source, frame, header, delimiter, mapping, _absent(wanted, mapping))
+        plain = read_plain(source, delimiter, header, mapping)
+        if plain is not None:
+            frame, trimmed = plain
+            return RawTable(
+                source.table, source, frame, header, delimiter, mapping, _absent(wanted, mapping), trimmed, plain=True
+            )
     return read_careful(source, wanted, required)
 
 

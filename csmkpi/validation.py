@@ -64,9 +64,9 @@ class Check:
     value: pl.Expr | None = None  # what to show as the offending value (default: the raw column)
 
 
-def _text(column: str) -> pl.Expr:
-    """Trimmed text, with empty meaning missing."""
-    text = pl.col(column).str.strip_chars()
+def _text(column: str, trimmed: bool = False) -> pl.Expr:
+    """Trimmed text, with empty meaning missing (``trimmed``: the reader found no value to trim)."""
+    text = pl.col(column) if trimmed else pl.col(column).str.strip_chars()
     return pl.when(text == "").then(None).otherwise(text)
 
 
@@ -86,9 +86,7 @@ def _date(text: pl.Expr, kind: Kind, date_format: str | None) -> tuple[pl.Expr, 
             )
         # The time of day never changes which period an event is in, so only the date is parsed;
         # the regex still insists the whole text is an ISO date or datetime.
-        return text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False, cache=False), text.str.contains(
-            ISO_DATETIME
-        )
+        return text.str.slice(0, 10).str.to_date("%Y-%m-%d", strict=False, cache=False), text.str.contains(ISO_DATETIME)
     has_time = any(code in date_format for code in ("%H", "%I", "%M", "%S", "%T", "%R"))
     if has_time:
         parsed = text.str.to_datetime(date_format, strict=False).dt.date()
@@ -331,7 +329,7 @@ def validate_table(
     # instead of re-deriving them from the text in every flag expression.
     staged = (
         raw_frame.lazy()
-        .with_columns(_text(c).alias(f"__x_{c}") for c in columns)
+        .with_columns(_text(c, raw.trimmed).alias(f"__x_{c}") for c in columns)
         .with_columns(parse_column(raw.table, specs[c], options, pl.col(f"__x_{c}")).alias(f"__p_{c}") for c in columns)
         .collect()
     )

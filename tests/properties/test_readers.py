@@ -11,6 +11,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
+import polars as pl
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
@@ -18,7 +19,7 @@ from csmkpi.errors import DataError
 from csmkpi.loading import TableSource, read_careful, read_head, read_header, read_plain, resolve_columns
 
 HEADER = ("account_id", "month", "mrr")
-CLEAN = st.sampled_from(["A1", "2026-07", "10.5", "", " x ", "é", "\t", "A 2"])
+CLEAN = st.sampled_from(["A1", "2026-07", "10.5", "", " x ", "é", "\t", "A 2", "y\u00a0", "\u2003z"])
 ODD = st.sampled_from(['"q"', "a\x1fb", "<BAD>", "1,5", "1;5", "1\r", "\r"])  # <BAD>: a byte that is never valid UTF-8
 
 
@@ -62,5 +63,9 @@ def test_plain_reader_declines_or_matches_the_careful_reader(content: bytes) -> 
             return
         event("plain reader accepted" if plain is not None else "plain reader declined")
         if plain is not None:
-            assert plain.equals(careful), (plain, careful)
-            assert plain.schema == careful.schema
+            frame, trimmed = plain
+            assert frame.equals(careful), (frame, careful)
+            assert frame.schema == careful.schema
+            spaced = careful.select(pl.any_horizontal(pl.col(HEADER) != pl.col(HEADER).str.strip_chars()).any()).item()
+            event("values to trim" if spaced else "nothing to trim")
+            assert trimmed is not spaced
