@@ -92,6 +92,13 @@ def _with_rule_columns(table: str, columns: Iterable[str]) -> set[str]:
     return wanted
 
 
+def _size(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except OSError:  # read_table reports it
+        return 0
+
+
 def _options(options: Any) -> TableOptions:
     if options is None:
         return TableOptions()
@@ -115,26 +122,31 @@ def load(
     if not data_dir.is_dir():
         raise InputMissingError(f"{data_dir}: data directory not found (set data.dir in the config or pass --data)")
     dataset = Dataset(folder_files=tuple(p for p in data_dir.iterdir() if p.is_file()))
-    errors: list[Issue] = []
-    for table in TABLES:
-        if table not in needed and not all_columns:
-            continue
-        source = _source(table, data_dir, table_options.get(table))
-        if source is None:
-            continue
+    sources = {
+        table: source
+        for table in TABLES
+        if (table in needed or all_columns) and (source := _source(table, data_dir, table_options.get(table)))
+    }
+    found: dict[str, list[Issue]] = {}
+    loaded: dict[str, pl.DataFrame] = {}
+    # Largest file first: its read and validation, the peak of memory, then happen before the
+    # other tables are held.
+    for table, source in sorted(sources.items(), key=lambda item: -_size(item[1].path)):
         specs = table_spec(table)
         required = [name for name, spec in specs.items() if spec.required]
         wanted = list(specs) if all_columns else [c for c in specs if c in _with_rule_columns(table, needed[table])]
         try:
             raw = read_table(source, wanted, required)
         except DataError as exc:
-            errors.extend(exc.issues)
+            found[table] = list(exc.issues)
             continue
-        frame, issues = validate_table(raw, _options(table_options.get(table)), levels)
-        errors.extend(i for i in issues if i.level == "error")
-        dataset.warnings.extend(i for i in issues if i.level != "error")
-        dataset.tables[table] = frame
-        dataset.files[table] = source.path
+        loaded[table], found[table] = validate_table(raw, _options(table_options.get(table)), levels)
+        del raw
+    issues = [issue for table in sources for issue in found.get(table, [])]  # in table order
+    errors = [i for i in issues if i.level == "error"]
+    dataset.warnings.extend(i for i in issues if i.level != "error")
+    dataset.tables = {table: loaded[table] for table in sources if table in loaded}
+    dataset.files = {table: sources[table].path for table in dataset.tables}
     if errors:
         raise DataError(f"the data has {len(errors)} problem{'s' if len(errors) != 1 else ''}", errors)
     dataset.warnings.extend(_cross_checks(dataset))
