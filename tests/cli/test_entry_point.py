@@ -1,0 +1,71 @@
+"""The ``csmkpi`` console script answers ``--version`` and ``--help`` without importing Typer.
+
+``csmkpi/cli/help.txt`` is Typer's own rendering of the top-level help on a wide terminal. When the
+commands or their help change, regenerate it and review the diff:
+
+    UPDATE_GOLDEN=1 /work/venv/bin/python -m pytest tests/cli/test_entry_point.py
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from csmkpi import __version__
+from csmkpi.cli import HELP
+
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+# Run the entry point as the console script does; at exit (Typer ends with SystemExit), report
+# whether Typer was imported.
+SCRIPT = (
+    "import atexit, sys; atexit.register(lambda: print('typer imported' if 'typer' in sys.modules "
+    "else 'typer not imported', file=sys.stderr)); sys.argv = ['csmkpi', *sys.argv[1:]]; "
+    "from csmkpi.cli import main; main()"
+)
+
+
+def run(*args: str, columns: int = 100, entry: str = SCRIPT) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": str(columns)}
+    return subprocess.run([sys.executable, "-c", entry, *args], capture_output=True, text=True, env=env, check=False)
+
+
+def test_stored_help_is_what_typer_renders() -> None:
+    typer_help = run("--help", entry=SCRIPT.replace("from csmkpi.cli import", "from csmkpi.cli.app import"))
+    assert typer_help.returncode == 0, typer_help.stderr
+    if UPDATE:
+        HELP.write_text(typer_help.stdout, encoding="utf-8")
+    assert HELP.read_text(encoding="utf-8") == typer_help.stdout, "regenerate csmkpi/cli/help.txt (see docstring)"
+
+
+@pytest.mark.parametrize("columns", [80, 100, 250])
+def test_help_on_a_wide_terminal_skips_typer(columns: int) -> None:
+    result = run("--help", columns=columns)
+    assert result.returncode == 0
+    assert result.stdout == HELP.read_text(encoding="utf-8")
+    assert "typer not imported" in result.stderr
+
+
+def test_help_on_a_narrow_terminal_is_typer_wrapping_it() -> None:
+    result = run("--help", columns=60)
+    assert result.returncode == 0
+    assert "typer imported" in result.stderr
+    assert result.stdout != HELP.read_text(encoding="utf-8")  # wrapped to the narrower terminal
+    assert "Usage: csmkpi" in result.stdout
+
+
+def test_version_skips_typer() -> None:
+    result = run("--version")
+    assert (result.returncode, result.stdout) == (0, f"csmkpi {__version__}\n")
+    assert "typer not imported" in result.stderr
+
+
+def test_other_command_lines_go_to_typer() -> None:
+    result = run("--version", "--help")  # not the exact fast-path argv: Typer decides (--version is eager)
+    assert (result.returncode, result.stdout) == (0, f"csmkpi {__version__}\n")
+    assert "typer imported" in result.stderr
+    result = run("metrics", "--help")
+    assert result.returncode == 0
+    assert "csmkpi metrics" in result.stdout
