@@ -21,7 +21,6 @@ from __future__ import annotations
 import codecs
 import csv
 import io
-import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -310,8 +309,9 @@ def read_plain(
 ) -> tuple[pl.DataFrame, bool] | None:
     """Read a UTF-8 file whose lines are its records, or return None to leave it to the careful reader.
 
-    Returns the frame and whether no field starts or ends with whitespace (one regex
-    per line is cheaper than trimming every column, and most exports are clean).
+    Returns the frame and whether no value starts or ends with whitespace, so
+    validation can skip trimming (which copies every string): lines with an ASCII
+    space-like or a non-ASCII character, found cheaply, get the exact check.
 
     Each physical line is split on the delimiter into at most one field more than
     the header has, so a short row shows as a missing last field and a long row as
@@ -326,7 +326,6 @@ def read_plain(
     width = len(header)
     if width < 2:
         return None
-    sep = re.escape(delimiter)
     text = pl.col("text")
     fields = pl.col("__fields_of_line")
     last = fields.struct.field(f"field_{width - 1}")
@@ -348,7 +347,7 @@ def read_plain(
             LINE,
             text.str.splitn(delimiter, width + 1).alias("__fields_of_line"),
             text.str.contains(r'"|\r.').alias("__odd"),
-            text.str.contains(rf"(?:^|{sep})\s|\s(?:{sep}|$)").alias("__spaced"),
+            (text.str.contains(r"[ \t\x0b\x0c\r]") | (text.str.len_bytes() != text.str.len_chars())).alias("__spaced"),
         )
         .select(
             *columns,
@@ -364,7 +363,13 @@ def read_plain(
         return None
     if frame["__decline"].any():
         return None
-    return frame.drop("__decline", "__spaced"), not frame["__spaced"].any()
+    spaced = (
+        mapping
+        and frame.filter("__spaced")
+        .select(pl.any_horizontal(pl.col(c).str.contains(r"^\s|\s$") for c in mapping).any())
+        .item()
+    )
+    return frame.drop("__decline", "__spaced"), not spaced
 
 
 def read_table(source: TableSource, wanted: Collection[str], required: Collection[str]) -> RawTable:
