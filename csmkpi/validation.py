@@ -125,17 +125,47 @@ def parse_column(table: str, spec: ColumnSpec, options: TableOptions, text: pl.E
     return text
 
 
+def date_valid(spec: ColumnSpec, options: TableOptions, text: pl.Expr) -> pl.Expr:
+    """Whether trimmed text is written as the date column expects (the ISO shape when no format is set)."""
+    return _date(text, spec.kind, options.date_format)[1]
+
+
+def _few_values(spec: ColumnSpec) -> bool:
+    """Whether to parse each distinct value once and look it up: dates and months, few and costly.
+
+    Not enums: lower-casing a value costs about as much as looking it up.
+    """
+    return spec.kind in (Kind.DATE, Kind.MONTH)
+
+
+def _parsed_once_per_value(table: str, spec: ColumnSpec, options: TableOptions, text: pl.Series) -> list[pl.Expr]:
+    """``__p_`` (and for dates ``__v_``) of a column, parsed on its distinct values and looked up."""
+    distinct = pl.DataFrame({"x": text.drop_nulls().unique()})
+    outputs = {"p": parse_column(table, spec, options, pl.col("x"))}
+    if spec.kind in (Kind.DATE, Kind.MONTH):
+        outputs["v"] = date_valid(spec, options, pl.col("x"))
+    lookup = distinct.with_columns(expr.alias(key) for key, expr in outputs.items())
+    return [
+        pl.col(text.name)
+        .replace_strict(lookup["x"], lookup[key], default=None, return_dtype=lookup.schema[key])
+        .alias(f"__{key}_{spec.name}")
+        for key in outputs
+    ]
+
+
 def cast_column(
     table: str,
     spec: ColumnSpec,
     options: TableOptions,
     text: pl.Expr | None = None,
     parsed: pl.Expr | None = None,
+    valid: pl.Expr | None = None,
 ) -> tuple[pl.Expr, list[Check]]:
     """Return the typed expression of a column and the checks on its values.
 
-    ``text`` (trimmed, empty = null) and ``parsed`` (``parse_column``) may be given as
-    already materialised columns, so each check reads them instead of parsing again.
+    ``text`` (trimmed, empty = null), ``parsed`` (``parse_column``) and, for dates,
+    ``valid`` (``date_valid``) may be given as already materialised columns, so each
+    check reads them instead of parsing again.
     """
     name = spec.name
     text = _text(name) if text is None else text
@@ -144,8 +174,9 @@ def cast_column(
     if spec.required:
         checks.append(Check("missing_value", name, text.is_null(), "missing value in a required column", "a value"))
     if spec.kind in (Kind.DATE, Kind.DATETIME, Kind.MONTH):
-        typed, valid = _date(text, spec.kind, options.date_format)
+        typed, written_well = _date(text, spec.kind, options.date_format)
         typed = typed if parsed is None else parsed
+        valid = written_well if valid is None else valid
         expected = f"a date in the format {options.date_format}" if options.date_format else spec.expected
         checks.append(Check("invalid_value", name, present & (typed.is_null() | ~valid), "not a valid date", expected))
     elif spec.kind is Kind.NUMBER:
@@ -327,15 +358,18 @@ def validate_table(
     ]
     # Trim and parse each column once into materialised columns; the checks then compare those
     # instead of re-deriving them from the text in every flag expression.
-    staged = (
-        raw_frame.lazy()
-        .with_columns(_text(c, raw.trimmed).alias(f"__x_{c}") for c in columns)
-        .with_columns(parse_column(raw.table, specs[c], options, pl.col(f"__x_{c}")).alias(f"__p_{c}") for c in columns)
-        .collect()
-    )
+    staged = raw_frame.with_columns(_text(c, raw.trimmed).alias(f"__x_{c}") for c in columns)
+    parsed: list[pl.Expr] = []
+    for c in columns:
+        if _few_values(specs[c]):
+            parsed.extend(_parsed_once_per_value(raw.table, specs[c], options, staged[f"__x_{c}"]))
+        else:
+            parsed.append(parse_column(raw.table, specs[c], options, pl.col(f"__x_{c}")).alias(f"__p_{c}"))
+    staged = staged.with_columns(parsed)
     for name in columns:
-        text, parsed = pl.col(f"__x_{name}"), pl.col(f"__p_{name}")
-        typed[name], column_checks = cast_column(raw.table, specs[name], options, text, parsed)
+        text, value = pl.col(f"__x_{name}"), pl.col(f"__p_{name}")
+        valid = pl.col(f"__v_{name}") if f"__v_{name}" in staged.columns else None
+        typed[name], column_checks = cast_column(raw.table, specs[name], options, text, value, valid)
         checks.extend(column_checks)
     checks.extend(_unique_check(raw.table, typed, staged))
     checks.extend(ROW_RULES.get(raw.table, lambda t, o: [])(typed, options))
