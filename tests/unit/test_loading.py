@@ -162,6 +162,24 @@ def test_booleans_in_any_letter_case(tmp_path: Path) -> None:
     assert (bad.check, bad.value) == ("invalid_value", "tru")
 
 
+@pytest.mark.parametrize(
+    ("rows", "duplicate_line"),
+    [
+        (["A1,2026-01", "A1,2026-02", "A2,2026-01"], None),  # sorted by the key: proven unique cheaply
+        (["A2,2026-01", "A1,2026-02", "A1,2026-01"], None),  # unsorted, unique: the hash proof
+        (["A1,2026-01", "A1,2026-01", "A2,2026-01"], 3),  # sorted with a duplicate
+        (["A2,2026-01", "A1,2026-01", "A2,2026-01"], 4),  # unsorted duplicate
+        (["A1,2026-01", "A1,2026-01-15", "A2,2026-01"], 3),  # the same month written two ways
+        (["A1,2026-01", ",2026-02", ",2026-02"], 4),  # missing keys are also duplicates of each other
+    ],
+)
+def test_duplicate_keys_sorted_or_not(tmp_path: Path, rows: list[str], duplicate_line: int | None) -> None:
+    content = ("account_id,month,mrr\n" + "".join(f"{row},10\n" for row in rows)).encode()
+    _, issues = load(tmp_path, "mrr", content)
+    duplicates = [i for i in issues if i.check == "duplicate_key"]
+    assert [i.line for i in duplicates] == ([duplicate_line] if duplicate_line else [])
+
+
 def test_numbers_reject_nan_inf_and_overflow_and_accept_number_format(tmp_path: Path) -> None:
     _, issues = load(
         tmp_path, "mrr", b"account_id,month,mrr\nA1,2026-07,NaN\nA2,2026-07,inf\nA3,2026-07,1e999\nA4,2026-07,1 200\n"
