@@ -16,7 +16,7 @@ from typing import Any
 import polars as pl
 
 from csmkpi import dataset, periods
-from csmkpi.attribution import attribute
+from csmkpi.attribution import OWNER, attribute
 from csmkpi.config import LoadedConfig, load_config, peek_plugins
 from csmkpi.dimensions import ALL, UNASSIGNED
 from csmkpi.errors import Issue, UsageError
@@ -241,7 +241,9 @@ def _owned_units(plans: dict[str, pl.LazyFrame], by: str, tables: dict[str, pl.L
     unit_columns = [pl.col(name).cast(dtype) for name, dtype in UNIT_SCHEMA.items()]
     frames = pl.collect_all([plan.select(unit_columns) for plan in plans.values()])
     stacked = pl.concat([frame.with_columns(pl.lit(i, pl.UInt32).alias("__kpi")) for i, frame in enumerate(frames)])
-    owned = with_group(attribute(stacked.lazy(), tables), by, tables).collect()
+    rollup_columns = ["__kpi", GROUP, OWNER, "numerator", "denominator", "sample"]  # what rollups read
+    owned = with_group(attribute(stacked.lazy(), tables), by, tables).select(rollup_columns).collect()
+    del frames, stacked  # the widest copies, before partitioning makes another
     parts = owned.partition_by("__kpi", as_dict=True, include_key=False)
     empty = owned.drop("__kpi").clear()
     return {kpi_id: parts.get((i,), empty) for i, kpi_id in enumerate(plans)}
