@@ -139,11 +139,9 @@ def _few_values(spec: ColumnSpec) -> bool:
 
 
 def _parsed_once_per_value(table: str, spec: ColumnSpec, options: TableOptions, text: pl.Series) -> list[pl.Expr]:
-    """``__p_`` (and for dates ``__v_``) of a column, parsed on its distinct values and looked up."""
+    """``__p_`` and ``__v_`` of a date or month column, parsed on its distinct values and looked up."""
     distinct = pl.DataFrame({"x": text.drop_nulls().unique()})
-    outputs = {"p": parse_column(table, spec, options, pl.col("x"))}
-    if spec.kind in (Kind.DATE, Kind.MONTH):
-        outputs["v"] = date_valid(spec, options, pl.col("x"))
+    outputs = {"p": parse_column(table, spec, options, pl.col("x")), "v": date_valid(spec, options, pl.col("x"))}
     lookup = distinct.with_columns(expr.alias(key) for key, expr in outputs.items())
     return [
         pl.col(text.name)
