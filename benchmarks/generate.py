@@ -35,6 +35,8 @@ from typing import IO
 
 import polars as pl
 
+from csmkpi.sample import HEADERS  # the canonical headers, from the data contract
+
 SEED = 20261015
 SIZES = {"S": 20_000, "M": 200_000, "L": 1_000_000}
 CHUNK = 50_000  # accounts per chunk: bounds memory; draws do not depend on it
@@ -67,34 +69,6 @@ SOURCES = {
     "expansion": (("csm", 0.45), ("sales", 0.30), ("marketing", 0.15), ("partner", 0.10)),
     "renewal": (("csm", 0.70), ("sales", 0.30)),
     "new_business": (("sales", 0.60), ("marketing", 0.25), ("partner", 0.10), ("csm", 0.05)),
-}
-HEADERS = {
-    "accounts": (
-        "account_id",
-        "account_name",
-        "csm_id",
-        "segment",
-        "region",
-        "contract_start",
-        "onboarded_at",
-        "referenceable",
-    ),
-    "csms": ("csm_id", "csm_name", "team", "manager", "annual_cost"),
-    "mrr": ("account_id", "month", "mrr"),
-    "tickets": ("ticket_id", "account_id", "opened_at", "resolved_at", "contacts", "reopened"),
-    "surveys": ("response_id", "account_id", "survey", "responded_at", "score"),
-    "opportunities": (
-        "opportunity_id",
-        "account_id",
-        "type",
-        "source",
-        "stage",
-        "created_at",
-        "closed_at",
-        "amount",
-    ),
-    "activities": ("activity_id", "account_id", "type", "occurred_at", "csm_id"),
-    "assignments": ("account_id", "csm_id", "start_date", "end_date"),
 }
 
 

@@ -18,43 +18,12 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
+from csmkpi.schemas import TABLES, table_spec
+
 SEED = 20261015
 
-HEADERS: dict[str, tuple[str, ...]] = {
-    "accounts": (
-        "account_id",
-        "account_name",
-        "csm_id",
-        "segment",
-        "region",
-        "contract_start",
-        "onboarded_at",
-        "referenceable",
-    ),
-    "csms": ("csm_id", "csm_name", "team", "manager", "annual_cost"),
-    "mrr": ("account_id", "month", "mrr"),
-    "tickets": (
-        "ticket_id",
-        "account_id",
-        "opened_at",
-        "resolved_at",
-        "contacts",
-        "reopened",
-    ),
-    "surveys": ("response_id", "account_id", "survey", "responded_at", "score"),
-    "opportunities": (
-        "opportunity_id",
-        "account_id",
-        "type",
-        "source",
-        "stage",
-        "created_at",
-        "closed_at",
-        "amount",
-    ),
-    "activities": ("activity_id", "account_id", "type", "occurred_at", "csm_id"),
-    "assignments": ("account_id", "csm_id", "start_date", "end_date"),
-}
+# The canonical header of every table the sample writes (revenue as mrr.csv), in the data contract's order.
+HEADERS: dict[str, tuple[str, ...]] = {table: tuple(table_spec(table)) for table in TABLES if table != "subscriptions"}
 
 # csm_id, name, team, manager, annual cost. heidi joined recently and owns nothing.
 CSMS: tuple[tuple[str, str, str, str, int], ...] = (
