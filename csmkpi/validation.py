@@ -22,6 +22,7 @@ _TIME = r"(?:[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:[.,]\d{1,9})?)?(?:Z|[+-]
 ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
 ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}" + _TIME + "$"
 ISO_MONTH = r"^\d{4}-\d{2}$"
+# The number grammars of the data contract (SPEC §2); validation leans on Polars' casts reading exactly these.
 NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
 INTEGER = r"^[+-]?\d+$"
 BOOLEANS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False, "y": True, "n": False}
@@ -107,7 +108,10 @@ def _number(text: pl.Expr, fmt: NumberFormat | None) -> pl.Expr:
             text = text.str.replace_all(fmt.thousands, "", literal=True)
         if fmt.decimal != ".":
             text = text.str.replace_all(fmt.decimal, ".", literal=True)
-    return pl.when(text.str.contains(NUMBER)).then(text.cast(pl.Float64, strict=False))
+    # Polars' cast reads exactly the NUMBER grammar, plus spellings of inf and nan, which the
+    # finiteness check rejects: the same verdicts as matching NUMBER first, at a third of the cost
+    # (tests/properties/test_number_grammar.py holds Polars to it).
+    return text.cast(pl.Float64, strict=False)
 
 
 def parse_column(table: str, spec: ColumnSpec, options: TableOptions, text: pl.Expr) -> pl.Expr:
@@ -117,7 +121,7 @@ def parse_column(table: str, spec: ColumnSpec, options: TableOptions, text: pl.E
     if spec.kind is Kind.NUMBER:
         return _number(text, options.number_format)
     if spec.kind is Kind.INTEGER:
-        return pl.when(text.str.contains(INTEGER)).then(text.cast(pl.Int64, strict=False))
+        return text.cast(pl.Int64, strict=False)  # reads exactly INTEGER (see _number)
     if spec.kind is Kind.BOOL:
         return text.replace_strict(_BOOLEANS_ANY_CASE, default=None, return_dtype=pl.Boolean)
     if spec.kind is Kind.ENUM or (table, spec.name) in CASEFOLDED:
@@ -386,7 +390,7 @@ def validate_table(
     frame = staged.lazy().select(LINE, *typed.values(), *flags).collect()
     counts = frame.select(pl.col(f"__bad{i}").sum() for i in range(len(checks))).row(0)
     issues: list[Issue] = []
-    set_aside = pl.lit(False)
+    set_aside: pl.Expr | None = None  # rows flagged by a downgraded check
     for i, (check, count) in enumerate(zip(checks, counts, strict=True)):
         if not count:
             continue
@@ -395,7 +399,7 @@ def validate_table(
         shown = raw_frame.select(check.value if check.value is not None else pl.col(check.column or FIELDS))
         message = check.message
         if level == "warning":
-            set_aside = set_aside | pl.col(f"__bad{i}")
+            set_aside = pl.col(f"__bad{i}") if set_aside is None else set_aside | pl.col(f"__bad{i}")
             message += f"; {count} row{'s' if count != 1 else ''} set aside (check {check.name!r} is a warning)"
         issues.append(
             Issue(
@@ -410,5 +414,6 @@ def validate_table(
                 more=count - 1,
             )
         )
-    frame = frame.filter(~set_aside).select(LINE, *typed.keys())
-    return frame, issues
+    if set_aside is not None:  # a filter copies every column: only when rows go
+        frame = frame.filter(~set_aside)
+    return frame.select(LINE, *typed.keys()), issues
