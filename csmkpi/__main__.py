@@ -1,5 +1,5 @@
-"""``python -m csmkpi``."""
+"""``python -m csmkpi``: the same entry point as the ``csmkpi`` console script."""
 
-from csmkpi.cli.app import main
+from csmkpi.cli import main
 
 main()

@@ -15,7 +15,7 @@ import sys
 import pytest
 
 from csmkpi import __version__
-from csmkpi.cli import HELP
+from csmkpi.cli import ALLOCATOR_CONF, ALLOCATOR_ENV, HELP
 
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
 # Run the entry point as the console script does; at exit (Typer ends with SystemExit), report
@@ -69,3 +69,31 @@ def test_other_command_lines_go_to_typer() -> None:
     result = run("metrics", "--help")
     assert result.returncode == 0
     assert "csmkpi metrics" in result.stdout
+
+
+# Polars prepends its own options to the variable when it loads (later options win): report the value then.
+ALLOCATOR_SCRIPT = (
+    "import atexit, os, sys; atexit.register(lambda: print('allocator=' + os.environ.get('_RJEM_MALLOC_CONF', "
+    "'<unset>'), file=sys.stderr)); sys.argv = ['csmkpi', *sys.argv[1:]]; from csmkpi.cli import main; main()"
+)
+
+
+@pytest.mark.parametrize(
+    ("given", "last"), [(None, ALLOCATOR_CONF), ("", None), ("dirty_decay_ms:0", "dirty_decay_ms:0")]
+)
+def test_commands_run_with_csmkpi_allocator_options_unless_the_user_set_some(
+    given: str | None, last: str | None
+) -> None:
+    env = {key: value for key, value in os.environ.items() if key != ALLOCATOR_ENV}
+    if given is not None:
+        env[ALLOCATOR_ENV] = given
+    result = subprocess.run(
+        [sys.executable, "-c", ALLOCATOR_SCRIPT, "metrics"], capture_output=True, text=True, env=env, check=False
+    )
+    assert result.returncode == 0, result.stderr
+    seen = result.stderr.split("allocator=")[-1].strip()
+    assert seen.startswith("dirty_decay_ms:500")  # Polars' own options, then the overrides
+    if last is not None:
+        assert seen.endswith("," + last)
+    if given is not None:
+        assert ALLOCATOR_CONF not in seen
