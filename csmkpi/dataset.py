@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,6 +100,22 @@ def _size(path: Path) -> int:
         return 0
 
 
+def _split_small(
+    order: list[tuple[str, TableSource]], share: float = 0.25
+) -> tuple[list[tuple[str, TableSource]], list[tuple[str, TableSource]]]:
+    """Split tables (largest first) into the large ones and the smallest.
+
+    The small ones together are at most ``share`` of the largest file: little memory on top of
+    the peak, whichever moment they load at.
+    """
+    budget = _size(order[0][1].path) * share if order else 0
+    cut = len(order)
+    while cut > 1 and _size(order[cut - 1][1].path) <= budget:
+        budget -= _size(order[cut - 1][1].path)
+        cut -= 1
+    return order[:cut], order[cut:]
+
+
 def _options(options: Any) -> TableOptions:
     if options is None:
         return TableOptions()
@@ -129,9 +146,8 @@ def load(
     }
     found: dict[str, list[Issue]] = {}
     loaded: dict[str, pl.DataFrame] = {}
-    # Largest file first: its read and validation, the peak of memory, then happen before the
-    # other tables are held.
-    for table, source in sorted(sources.items(), key=lambda item: -_size(item[1].path)):
+
+    def load_one(table: str, source: TableSource) -> None:
         specs = table_spec(table)
         required = [name for name, spec in specs.items() if spec.required]
         wanted = list(specs) if all_columns else [c for c in specs if c in _with_rule_columns(table, needed[table])]
@@ -139,9 +155,25 @@ def load(
             raw = read_table(source, wanted, required)
         except DataError as exc:
             found[table] = list(exc.issues)
-            continue
+            return
         loaded[table], found[table] = validate_table(raw, _options(table_options.get(table)), levels)
-        del raw
+
+    # Largest file first: its read and validation, the peak of memory, then happen before the other
+    # tables are held. The small tables load beside the large ones, in a second thread: Polars
+    # releases the GIL, and they fill the moments when a large table's work keeps only one core busy.
+    order = sorted(sources.items(), key=lambda item: -_size(item[1].path))
+    large, small = _split_small(order)
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csmkpi-load") as side:
+        pending = [side.submit(load_one, table, source) for table, source in small]
+        try:
+            for table, source in large:
+                load_one(table, source)
+        except BaseException:  # Ctrl-C, SIGTERM, a bug: the side thread stops after the table it is on
+            for job in pending:
+                job.cancel()
+            raise
+        for job in pending:
+            job.result()
     issues = [issue for table in sources for issue in found.get(table, [])]  # in table order
     errors = [i for i in issues if i.level == "error"]
     dataset.warnings.extend(i for i in issues if i.level != "error")
