@@ -19,7 +19,8 @@ _HELP_COLUMNS = 80  # Click wraps help at min(terminal width, 80): any wider ter
 # second, through MADV_FREE, and new column buffers then fault in fresh pages. A run frees and
 # allocates columns of the same sizes table after table: keeping freed pages 2 s, purging them
 # directly, and one arena per CPU cut the kernel's share of a run by a quarter and peak memory a
-# little (docs/performance.md). Read once, when Polars loads; other platforms ignore it.
+# little (docs/performance.md). Polars puts its own options first and later ones win; read once,
+# when Polars loads; other platforms ignore it.
 ALLOCATOR_ENV = "_RJEM_MALLOC_CONF"
 ALLOCATOR_CONF = "percpu_arena:percpu,dirty_decay_ms:2000,muzzy_decay_ms:0"
 
