@@ -2,7 +2,7 @@
 
 ``dataset.load`` reads the largest files one after another and the smallest (together at most a
 quarter of the largest file) in a second thread. Whatever thread a table loads in, every problem of
-every table is reported, in table order, and the tables are the same.
+every table is reported, in table order, and every table is loaded.
 """
 
 from __future__ import annotations
