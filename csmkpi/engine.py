@@ -22,7 +22,7 @@ from csmkpi.dimensions import ALL, UNASSIGNED
 from csmkpi.errors import Issue, UsageError
 from csmkpi.metrics.base import UNIT_SCHEMA, Aggregation, Context, Metric, MetricError, Unit
 from csmkpi.metrics.registry import discover
-from csmkpi.rollup import GROUP, complete, group_costs, members, rollup, with_group
+from csmkpi.rollup import GROUP, complete, group_costs, members, pool, poolable, rollup, with_group
 from csmkpi.scoring import Target, composite, score_rows
 
 LONG_COLUMNS = (
@@ -230,23 +230,37 @@ def metric_units(run: Run, kpi: Kpi, tables: dict[str, pl.LazyFrame]) -> pl.Lazy
     return kpi.metric.units(Context(run.period, tables, run.config.attribution), kpi.params)
 
 
-def _owned_units(plans: dict[str, pl.LazyFrame], by: str, tables: dict[str, pl.LazyFrame]) -> dict[str, pl.DataFrame]:
-    """Every KPI's unit rows with ``owner`` and ``group`` (no detail columns), by KPI id.
+def _owned_units(
+    plans: dict[str, pl.LazyFrame], aggregations: dict[str, Aggregation], by: str, tables: dict[str, pl.LazyFrame]
+) -> dict[str, pl.DataFrame]:
+    """Every KPI's unit rows with ``owner`` and ``group``, pooled per owner where its rollup allows, by KPI id.
 
     The units of all KPIs are computed together (KPIs of one metric share their work), then
-    stacked, so ownership is resolved in one pass of joins instead of one per KPI.
+    stacked, so ownership is resolved in one pass of joins instead of one per KPI; pooling
+    (``rollup.pool``) then leaves a few rows per group for the rollups to read.
     """
     if not plans:
         return {}
     unit_columns = [pl.col(name).cast(dtype) for name, dtype in UNIT_SCHEMA.items()]
     frames = pl.collect_all([plan.select(unit_columns) for plan in plans.values()])
     stacked = pl.concat([frame.with_columns(pl.lit(i, pl.UInt32).alias("__kpi")) for i, frame in enumerate(frames)])
+    del frames
     rollup_columns = ["__kpi", GROUP, OWNER, "numerator", "denominator", "sample"]  # what rollups read
-    owned = with_group(attribute(stacked.lazy(), tables), by, tables).select(rollup_columns).collect()
-    del frames, stacked  # the widest copies, before partitioning makes another
-    parts = owned.partition_by("__kpi", as_dict=True, include_key=False)
-    empty = owned.drop("__kpi").clear()
-    return {kpi_id: parts.get((i,), empty) for i, kpi_id in enumerate(plans)}
+    owned = with_group(attribute(stacked.lazy(), tables), by, tables).select(rollup_columns).collect().lazy()
+    del stacked  # the widest copy
+    whole = [i for i, kpi_id in enumerate(plans) if not poolable(aggregations[kpi_id])]
+    pooled, kept = pl.collect_all(
+        [
+            pool(owned.filter(~pl.col("__kpi").is_in(whole)), ("__kpi",)),
+            owned.filter(pl.col("__kpi").is_in(whole)),
+        ]
+    )
+    parts = {
+        **pooled.partition_by("__kpi", as_dict=True, include_key=False),
+        **kept.partition_by("__kpi", as_dict=True, include_key=False),
+    }
+    empty = {True: pooled.drop("__kpi").clear(), False: kept.drop("__kpi").clear()}
+    return {kpi_id: parts.get((i,), empty[poolable(aggregations[kpi_id])]) for i, kpi_id in enumerate(plans)}
 
 
 def _costs(kpi: Kpi, units: pl.LazyFrame, by: str, tables: dict[str, pl.LazyFrame]) -> pl.LazyFrame | None:
@@ -297,7 +311,7 @@ def score_run(run: Run, by: str) -> Scorecard:
             computable[kpi.id] = metric_units(run, kpi, tables)
         except MetricError as exc:
             warnings.append(Issue("warning", f"KPI {kpi.id!r} ({kpi.metric.name}) is not computable: {exc}"))
-    owned = _owned_units(computable, by, tables)
+    owned = _owned_units(computable, {k.id: k.aggregation for k in run.kpis}, by, tables)
     plans: dict[str, pl.LazyFrame] = {}
     for kpi in run.kpis:
         if kpi.id in owned:

@@ -44,12 +44,32 @@ def members(by: str, tables: Mapping[str, pl.LazyFrame]) -> pl.LazyFrame:
     return tables[source].select(pl.col(column).alias(GROUP)).drop_nulls().unique()
 
 
+EXACT = pl.Decimal(38, 10)
+
+
 def exact_sum(column: str) -> pl.Expr:
     """Sum as 10-decimal fixed point, so the same input gives byte-identical output.
 
     A float sum depends on the (parallel, unordered) order of its terms; a decimal sum does not.
+    A column already summed as decimals (``pool``) sums on exactly.
     """
-    return pl.col(column).cast(pl.Decimal(38, 10)).sum().cast(pl.Float64)
+    return pl.col(column).cast(EXACT).sum().cast(pl.Float64)
+
+
+def poolable(aggregation: Aggregation) -> bool:
+    """Whether a rollup reads only per-owner sums of a group's units (every aggregation but the median)."""
+    return aggregation is not Aggregation.MEDIAN
+
+
+def pool(units: pl.LazyFrame, keys: tuple[str, ...] = ()) -> pl.LazyFrame:
+    """Sum unit rows per ``keys``, group and owner, numerator and denominator as exact decimals.
+
+    A rollup of pooled rows gives exactly the rollup of the units (decimal sums are exact, and
+    each group keeps its owners), but reads a few rows per group instead of every unit.
+    """
+    return units.group_by(*keys, GROUP, OWNER).agg(
+        pl.col("numerator").cast(EXACT).sum(), pl.col("denominator").cast(EXACT).sum(), pl.col("sample").sum()
+    )
 
 
 def _aggregations(aggregation: Aggregation) -> list[pl.Expr]:
