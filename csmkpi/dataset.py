@@ -8,8 +8,9 @@ are not in csms) are warnings: such units roll up as ``(unassigned)``.
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Iterable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -146,34 +147,43 @@ def load(
     }
     found: dict[str, list[Issue]] = {}
     loaded: dict[str, pl.DataFrame] = {}
+    ready = {table: threading.Event() for table in sources}  # set when a table is loaded or has failed
 
     def load_one(table: str, source: TableSource) -> None:
-        specs = table_spec(table)
-        required = [name for name, spec in specs.items() if spec.required]
-        wanted = list(specs) if all_columns else [c for c in specs if c in _with_rule_columns(table, needed[table])]
         try:
-            raw = read_table(source, wanted, required)
-        except DataError as exc:
-            found[table] = list(exc.issues)
-            return
-        loaded[table], found[table] = validate_table(raw, _options(table_options.get(table)), levels)
+            specs = table_spec(table)
+            required = [name for name, spec in specs.items() if spec.required]
+            wanted = list(specs) if all_columns else [c for c in specs if c in _with_rule_columns(table, needed[table])]
+            try:
+                raw = read_table(source, wanted, required)
+            except DataError as exc:
+                found[table] = list(exc.issues)
+                return
+            loaded[table], found[table] = validate_table(raw, _options(table_options.get(table)), levels)
+        finally:
+            ready[table].set()
 
     # Largest file first: its read and validation, the peak of memory, then happen before the other
     # tables are held. The small tables load beside the large ones, in a second thread: Polars
     # releases the GIL, and they fill the moments when a large table's work keeps only one core busy.
+    # That thread then runs the cross-table checks, each as soon as its two tables are loaded.
     order = sorted(sources.items(), key=lambda item: -_size(item[1].path))
     large, small = _split_small(order)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csmkpi-load") as side:
-        pending = [side.submit(load_one, table, source) for table, source in small]
+        pending: list[Future[Any]] = [side.submit(load_one, table, source) for table, source in small]
+        crossing = side.submit(_cross_check, [t for t, _ in small + large], sources, loaded, ready)
         try:
             for table, source in large:
                 load_one(table, source)
         except BaseException:  # Ctrl-C, SIGTERM, a bug: the side thread stops after the table it is on
-            for job in pending:
+            for job in [*pending, crossing]:
                 job.cancel()
+            for event in ready.values():  # the cross checks wait for no table that will not come
+                event.set()
             raise
         for job in pending:
             job.result()
+        crossed = crossing.result()
     issues = [issue for table in sources for issue in found.get(table, [])]  # in table order
     errors = [i for i in issues if i.level == "error"]
     dataset.warnings.extend(i for i in issues if i.level != "error")
@@ -181,57 +191,65 @@ def load(
     dataset.files = {table: sources[table].path for table in dataset.tables}
     if errors:
         raise DataError(f"the data has {len(errors)} problem{'s' if len(errors) != 1 else ''}", errors)
-    dataset.warnings.extend(_cross_checks(dataset))
+    dataset.warnings.extend(issue for check in CROSS_CHECKS if (issue := crossed.get(check)) is not None)
     return dataset
 
 
-def _unknown(dataset: Dataset, table: str, column: str, known: pl.Series, what: str) -> Issue | None:
-    frame = dataset.tables[table]
-    if column not in frame.columns:
-        return None
-    unknown = frame.filter(pl.col(column).is_not_null() & ~pl.col(column).is_in(known.implode()))
-    if unknown.is_empty():
-        return None
-    first = unknown.row(0, named=True)
-    return Issue(
-        level="warning",
-        message=what,
-        file=str(dataset.files[table]),
-        line=first[LINE],
-        column=column,
-        value=str(first[column]),
-        check="unknown_reference",
-        more=unknown.height - 1,
-    )
+def _cross_check(
+    order: list[str],
+    sources: Mapping[str, TableSource],
+    loaded: Mapping[str, pl.DataFrame],
+    ready: Mapping[str, threading.Event],
+) -> dict[CrossCheck, Issue | None]:
+    """Run each cross-table check whose tables are present as soon as both are loaded (``order``: expected)."""
+    position = {table: i for i, table in enumerate(order)}
+    present = [c for c in CROSS_CHECKS if c.table in sources and c.known in sources]
+    crossed: dict[CrossCheck, Issue | None] = {}
+    for check in sorted(present, key=lambda c: max(position[c.table], position[c.known])):
+        ready[check.table].wait()
+        ready[check.known].wait()
+        if check.table in loaded and check.known in loaded:
+            crossed[check] = check.run(loaded[check.table], loaded[check.known], sources[check.table])
+    return crossed
 
 
-def _cross_checks(dataset: Dataset) -> list[Issue]:
-    found: list[Issue | None] = []
-    if "accounts" in dataset.tables:
-        accounts = dataset.tables["accounts"]["account_id"]
-        for table in EVENT_TABLES:
-            if table in dataset.tables:
-                found.append(
-                    _unknown(
-                        dataset,
-                        table,
-                        "account_id",
-                        accounts,
-                        "account_id is not in accounts; its rows roll up as (unassigned) unless assignments name "
-                        "an owner, and never to a segment or region",
-                    )
-                )
-    if "csms" in dataset.tables:
-        csms = dataset.tables["csms"]["csm_id"]
-        for table in ("accounts", "assignments"):
-            if table in dataset.tables:
-                found.append(
-                    _unknown(
-                        dataset,
-                        table,
-                        "csm_id",
-                        csms,
-                        "csm_id is not in csms; it is its own group by csm, and (unassigned) by team or manager",
-                    )
-                )
-    return [issue for issue in found if issue is not None]
+@dataclass(frozen=True)
+class CrossCheck:
+    """Values of ``table.column`` missing from ``known.column``: a warning (such units roll up as unassigned)."""
+
+    table: str
+    column: str
+    known: str
+    message: str
+
+    def run(self, frame: pl.DataFrame, known: pl.DataFrame, source: TableSource) -> Issue | None:
+        """The warning for the unknown values of ``frame`` (first one and how many more), or None."""
+        if self.column not in frame.columns:
+            return None
+        column = pl.col(self.column)
+        unknown = frame.filter(column.is_not_null() & ~column.is_in(known[self.column].implode()))
+        if unknown.is_empty():
+            return None
+        first = unknown.row(0, named=True)
+        return Issue(
+            level="warning",
+            message=self.message,
+            file=str(source.path),
+            line=first[LINE],
+            column=self.column,
+            value=str(first[self.column]),
+            check="unknown_reference",
+            more=unknown.height - 1,
+        )
+
+
+_UNKNOWN_ACCOUNT = (
+    "account_id is not in accounts; its rows roll up as (unassigned) unless assignments name an owner, "
+    "and never to a segment or region"
+)
+_UNKNOWN_CSM = "csm_id is not in csms; it is its own group by csm, and (unassigned) by team or manager"
+# In the order their warnings are reported.
+CROSS_CHECKS = (
+    *(CrossCheck(table, "account_id", "accounts", _UNKNOWN_ACCOUNT) for table in EVENT_TABLES),
+    *(CrossCheck(table, "csm_id", "csms", _UNKNOWN_CSM) for table in ("accounts", "assignments")),
+)

@@ -1,14 +1,18 @@
 """Loading a data folder: the small tables load beside the large ones, and nothing changes for it.
 
 ``dataset.load`` reads the largest files one after another and the smallest (together at most a
-quarter of the largest file) in a second thread. Whatever thread a table loads in, every problem of
-every table is reported, in table order, and every table is loaded.
+quarter of the largest file) in a second thread, which then runs the cross-table checks as their
+tables arrive. Whatever thread a table loads in, every problem of every table is reported, in table
+order, every table is loaded, cross-table warnings keep their order, and a table that fails or an
+interruption leaves no thread waiting.
 """
 
 from __future__ import annotations
 
 import shutil
+import threading
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -85,3 +89,78 @@ def test_a_clean_folder_loads_every_table(tmp_path: Path) -> None:
     loaded = dataset.load(tmp_path, NEEDED, {})
     assert sorted(loaded.tables) == sorted(NEEDED)
     assert all(frame.height > 0 for frame in loaded.tables.values())
+
+
+def append_line(path: Path, line: str) -> None:
+    with path.open("a", encoding="utf-8") as handle:
+        handle.write(line + "\n")
+
+
+def test_cross_table_warnings_come_in_check_order_whichever_table_loads_first(tmp_path: Path) -> None:
+    needed = {**NEEDED, "assignments": {"account_id", "csm_id", "start_date", "end_date"}}
+    for table in needed:
+        shutil.copy(SAMPLE / f"{table}.csv", tmp_path / f"{table}.csv")
+    append_line(tmp_path / "tickets.csv", "T-new,A-gone,2026-07-01T10:00:00,,1,false")  # main thread
+    append_line(tmp_path / "mrr.csv", "A-gone,2026-07,10")
+    append_line(tmp_path / "accounts.csv", "A-new,New Co,zed,SMB,NA,,,false")  # side thread
+    append_line(tmp_path / "assignments.csv", "A001,yan,2030-01-01,")
+
+    loaded = dataset.load(tmp_path, needed, {})
+
+    found = [(Path(w.file or "").name, w.column, w.value) for w in loaded.warnings if w.check == "unknown_reference"]
+    assert found == [
+        ("mrr.csv", "account_id", "A-gone"),  # account_id checks in EVENT_TABLES order, then csm_id checks
+        ("tickets.csv", "account_id", "A999"),  # the sample's own unknown account comes first
+        ("accounts.csv", "csm_id", "zed"),
+        ("assignments.csv", "csm_id", "yan"),
+    ]
+    assert [c.table for c in dataset.CROSS_CHECKS][:3] == ["mrr", "subscriptions", "tickets"]
+
+
+def load_or_hang(folder: Path, needed: dict[str, set[str]]) -> BaseException | None:
+    """Load in a thread: a load still waiting after a minute fails the test instead of stalling the suite."""
+    raised: list[BaseException] = []
+
+    def run() -> None:
+        try:
+            dataset.load(folder, needed, {})
+        except BaseException as exc:  # noqa: BLE001 - what the load raised is the result
+            raised.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive(), "load still waits for a table that will never load"
+    return raised[0] if raised else None
+
+
+def test_a_table_that_fails_to_load_stops_neither_the_other_checks_nor_the_run(tmp_path: Path) -> None:
+    for table in NEEDED:
+        shutil.copy(SAMPLE / f"{table}.csv", tmp_path / f"{table}.csv")
+    (tmp_path / "csms.csv").write_bytes(b"")  # cannot be read: the check of accounts.csm_id must not wait for it
+
+    raised = load_or_hang(tmp_path, NEEDED)
+
+    assert isinstance(raised, DataError)
+    assert [Path(i.file or "").name for i in raised.issues] == ["csms.csv"]
+
+
+def test_an_interrupted_load_leaves_no_thread_waiting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    for table in NEEDED:
+        shutil.copy(SAMPLE / f"{table}.csv", tmp_path / f"{table}.csv")
+    real_read, real_check = dataset.read_table, dataset._cross_check
+    checking = threading.Event()
+
+    def check(*args: Any) -> Any:
+        checking.set()
+        return real_check(*args)
+
+    def interrupted(source: TableSource, *args: Any) -> Any:
+        if source.table == "tickets":  # the largest, in the main thread; mrr, next in line, never loads
+            assert checking.wait(timeout=30)  # the side thread already waits for tickets and mrr
+            raise KeyboardInterrupt
+        return real_read(source, *args)
+
+    monkeypatch.setattr(dataset, "_cross_check", check)
+    monkeypatch.setattr(dataset, "read_table", interrupted)
+    assert type(load_or_hang(tmp_path, NEEDED)) is KeyboardInterrupt
