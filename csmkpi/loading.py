@@ -5,9 +5,9 @@ run needs are kept. Polars pads short rows and counts records, not lines, so the
 file's structure (ragged rows, blank lines, unclosed quotes, multi-line quoted
 fields) is checked too (SPEC §2). Two readers share that contract:
 
-- the plain reader, for UTF-8 files without a quote character: one lazy scan of
-  the physical lines, split on the delimiter, which yields the fields, the field
-  count and the line number together; it declines any file it cannot vouch for;
+- the plain reader, for UTF-8 files without a quote character: one pass over the
+  bytes (delimiters counted, quotes and invalid UTF-8 looked for), then Polars' CSV
+  reader told there are no quotes; it declines any file it cannot vouch for;
 - the careful reader, for everything else (quotes, other encodings, and every
   file the plain reader declines): the whole file is decoded once, then a CSV
   scan and a line-structure scan run side by side.
@@ -304,72 +304,97 @@ def _absent(wanted: Collection[str], mapping: Mapping[str, str]) -> tuple[str, .
     return tuple(c for c in wanted if c not in mapping)
 
 
+@dataclass
+class _Bytes:
+    """What one pass over a file's bytes found (``_scan``)."""
+
+    delimiters: int = 0
+    odd: bool = False  # a quote character, or the byte the careful reader splits lines with
+    spaced: bool = False  # a whitespace byte other than the delimiter, or a non-ASCII character
+    invalid: bool = False  # not valid UTF-8
+
+
+def _scan(path: Path, delimiter: str, size: int = 1 << 20) -> _Bytes:
+    """Count the delimiters and look for odd bytes, whitespace and invalid UTF-8, in blocks that stay in cache."""
+    found = _Bytes()
+    sep = delimiter.encode()
+    spaces = [c for c in (b" ", b"\t", b"\x0b", b"\x0c", b"\r") if c != sep]
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    block = bytearray(size)
+    with path.open("rb", buffering=0) as handle:
+        while read := handle.readinto(block):
+            data = block if read == size else block[:read]
+            found.delimiters += data.count(sep)
+            found.odd = found.odd or b'"' in data or _LINE_SEPARATOR.encode() in data
+            found.spaced = found.spaced or any(c in data for c in spaces)
+            if not data.isascii() or decoder.getstate()[0]:  # a character may span two blocks
+                found.spaced = True
+                try:
+                    decoder.decode(data)
+                except UnicodeDecodeError:
+                    found.invalid = True
+                    break
+        if not found.invalid:
+            try:
+                decoder.decode(b"", final=True)
+            except UnicodeDecodeError:
+                found.invalid = True
+    return found
+
+
 def read_plain(
     source: TableSource, delimiter: str, header: tuple[str, ...], mapping: Mapping[str, str]
 ) -> tuple[pl.DataFrame, bool] | None:
     """Read a UTF-8 file whose lines are its records, or return None to leave it to the careful reader.
 
     Returns the frame and whether no value starts or ends with whitespace, so
-    validation can skip trimming (which copies every string): lines with an ASCII
-    space-like or a non-ASCII character, found cheaply, get the exact check.
+    validation can skip trimming (which copies every string); a file with any
+    whitespace byte or non-ASCII character gets the exact check.
 
-    Each physical line is split on the delimiter into at most one field more than
-    the header has, so a short row shows as a missing last field and a long row as
-    an extra one. The reader declines (None) a file with a quote character (a field
-    may then hold a delimiter or a line break), a carriage return inside a line
-    (the CSV parser may end a field there), a short, long or blank line, a line
-    holding the separator byte it reads lines with, invalid UTF-8, or a one-column
-    header (a blank line cannot be told from an empty value there).
+    One pass over the bytes counts the delimiters and looks for quotes; then Polars'
+    CSV reader, told there are no quotes, reads the needed columns. A row longer than
+    the header fails the read; a short or blank row leaves the file with fewer
+    delimiters than rows times the header's; either way every row then has the
+    header's fields, and each physical line is a row. The reader declines (None) a
+    file with a quote character (a field may then hold a delimiter or a line break),
+    a short, long or blank line, invalid UTF-8, the byte the careful reader splits
+    lines with, or a one-column header (a blank line cannot be told from an empty
+    value there).
     """
     import polars as pl
 
     width = len(header)
     if width < 2:
         return None
-    text = pl.col("text")
-    fields = pl.col("__fields_of_line")
-    last = fields.struct.field(f"field_{width - 1}")
-    columns = [
-        fields.struct.field(f"field_{header.index(user)}").alias(canonical) for canonical, user in mapping.items()
-    ]
-    plan = (
-        pl.scan_csv(
-            source.path,
-            has_header=False,
-            separator=_LINE_SEPARATOR,
-            quote_char=None,
-            schema={"text": pl.String},
-            empty_string_is_null=False,
-        )
-        .with_row_index(LINE, offset=1)
-        .slice(1)  # the header
-        .select(
-            LINE,
-            text.str.splitn(delimiter, width + 1).alias("__fields_of_line"),
-            text.str.contains(r'"|\r.').alias("__odd"),
-            (text.str.contains(r"[ \t\x0b\x0c\r]") | (text.str.len_bytes() != text.str.len_chars())).alias("__spaced"),
-        )
-        .select(
-            *columns,
-            LINE,
-            pl.lit(width, pl.UInt32).alias(FIELDS),
-            "__spaced",
-            (last.is_null() | fields.struct.field(f"field_{width}").is_not_null() | pl.col("__odd")).alias("__decline"),
-        )
+    found = _scan(source.path, delimiter)
+    if found.odd or found.invalid:
+        return None
+    fields = [f"__field_{i}" for i in range(width)]
+    plan = pl.scan_csv(
+        source.path,
+        has_header=False,
+        skip_rows=1,  # the header
+        separator=delimiter,
+        quote_char=None,
+        schema=dict.fromkeys(fields, pl.String),
+        empty_string_is_null=False,
+    ).select(
+        *(pl.col(fields[header.index(user)]).alias(canonical) for canonical, user in mapping.items()),
+        (pl.int_range(pl.len(), dtype=pl.UInt32) + 2).alias(LINE),  # the header is line 1
+        pl.lit(width, pl.UInt32).alias(FIELDS),
     )
     try:
         frame = plan.collect()
-    except pl.exceptions.PolarsError:  # invalid UTF-8, the separator byte in a line: the careful reader says
+    except pl.exceptions.PolarsError:  # a long row, a blank line Polars cannot place: the careful reader says
         return None
-    if frame["__decline"].any():
+    if found.delimiters != (frame.height + 1) * (width - 1):  # a short or blank row
         return None
     spaced = (
-        mapping
-        and frame.filter("__spaced")
-        .select(pl.any_horizontal(pl.col(c).str.contains(r"^\s|\s$") for c in mapping).any())
-        .item()
+        found.spaced
+        and mapping
+        and frame.select(pl.any_horizontal(pl.col(c).str.contains(r"^\s|\s$") for c in mapping).any()).item()
     )
-    return frame.drop("__decline", "__spaced"), not spaced
+    return frame, not spaced
 
 
 def read_table(source: TableSource, wanted: Collection[str], required: Collection[str]) -> RawTable:

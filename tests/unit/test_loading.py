@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from csmkpi import loading
 from csmkpi.errors import DataError
 from csmkpi.loading import TableSource, read_table
 from csmkpi.schemas import table_spec
@@ -247,3 +248,51 @@ def test_downgraded_check_sets_rows_aside(tmp_path: Path) -> None:
     frame, issues = validate_table(raw, TableOptions(), {"invalid_value": "warning"})
     assert frame["account_id"].to_list() == ["A1"]
     assert issues[0].level == "warning" and "1 row set aside" in issues[0].message
+
+
+# --- the plain reader's pass over the bytes ----------------------------------------
+
+
+def scan(tmp_path: Path, content: bytes, delimiter: str = ",", size: int = 4) -> loading._Bytes:
+    path = tmp_path / "t.csv"
+    path.write_bytes(content)
+    return loading._scan(path, delimiter, size=size)  # tiny blocks: every boundary case is crossed
+
+
+def test_scan_counts_delimiters_across_blocks(tmp_path: Path) -> None:
+    found = scan(tmp_path, b"a,b,c\n1,2,3\n4,,\n")
+    assert (found.delimiters, found.odd, found.spaced, found.invalid) == (6, False, False, False)
+    assert scan(tmp_path, b"a\tb\n1\t2\n", delimiter="\t").delimiters == 2
+
+
+@pytest.mark.parametrize(
+    ("content", "delimiter", "odd", "spaced"),
+    [
+        (b'a,b\n"1",2\n', ",", True, False),
+        (b"a,b\n1\x1f,2\n", ",", True, False),  # the careful reader's line separator
+        (b"a,b\n1 x,2\n", ",", False, True),
+        (b"a,b\r\n1,2\r\n", ",", False, True),
+        (b"a\tb\n1\t2\n", "\t", False, False),  # the delimiter is no whitespace to trim
+        (b"a;b\n1\t;2\n", ";", False, True),
+        (b"a,b\n1,\xc3\xa9\n", ",", False, True),  # non-ASCII: may be a Unicode space
+    ],
+)
+def test_scan_finds_quotes_and_whitespace(
+    tmp_path: Path, content: bytes, delimiter: str, odd: bool, spaced: bool
+) -> None:
+    found = scan(tmp_path, content, delimiter)
+    assert (found.odd, found.spaced, found.invalid) == (odd, spaced, False)
+
+
+@pytest.mark.parametrize(
+    ("content", "invalid"),
+    [
+        (b"ab\xc3\xa9cd", False),  # a 2-byte character across a block boundary (blocks of 4)
+        (b"abc\xe2\x82\xac", False),  # a 3-byte one
+        (b"abc\xc3", True),  # cut off at the end of the file
+        (b"abc\xc3def", True),  # followed by ASCII in the next block
+        (b"a\xff", True),
+    ],
+)
+def test_scan_checks_utf8_across_blocks(tmp_path: Path, content: bytes, invalid: bool) -> None:
+    assert scan(tmp_path, content).invalid is invalid
