@@ -18,7 +18,7 @@ from typing import Any
 import polars as pl
 
 from csmkpi.errors import DataError, InputMissingError, Issue
-from csmkpi.loading import LINE, TableSource, read_table
+from csmkpi.loading import LINE, ByteScan, TableSource, read_table, scan_ahead
 from csmkpi.schemas import TABLES, default_file, table_spec
 from csmkpi.validation import RULE_COLUMNS, NumberFormat, TableOptions, validate_table
 
@@ -149,13 +149,13 @@ def load(
     loaded: dict[str, pl.DataFrame] = {}
     ready = {table: threading.Event() for table in sources}  # set when a table is loaded or has failed
 
-    def load_one(table: str, source: TableSource) -> None:
+    def load_one(table: str, source: TableSource, scanned: ByteScan | None = None) -> None:
         try:
             specs = table_spec(table)
             required = [name for name, spec in specs.items() if spec.required]
             wanted = list(specs) if all_columns else [c for c in specs if c in _with_rule_columns(table, needed[table])]
             try:
-                raw = read_table(source, wanted, required)
+                raw = read_table(source, wanted, required, scanned)
             except DataError as exc:
                 found[table] = list(exc.issues)
                 return
@@ -166,15 +166,18 @@ def load(
     # Largest file first: its read and validation, the peak of memory, then happen before the other
     # tables are held. The small tables load beside the large ones, in a second thread: Polars
     # releases the GIL, and they fill the moments when a large table's work keeps only one core busy.
-    # That thread then runs the cross-table checks, each as soon as its two tables are loaded.
+    # That thread then makes the plain reader's pass over the bytes of each large file but the first,
+    # ahead of its turn, and runs the cross-table checks, each as soon as its two tables are loaded.
     order = sorted(sources.items(), key=lambda item: -_size(item[1].path))
     large, small = _split_small(order)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csmkpi-load") as side:
         pending: list[Future[Any]] = [side.submit(load_one, table, source) for table, source in small]
+        ahead = {table: side.submit(scan_ahead, source) for table, source in large[1:]}
+        pending.extend(ahead.values())
         crossing = side.submit(_cross_check, [t for t, _ in small + large], sources, loaded, ready)
         try:
             for table, source in large:
-                load_one(table, source)
+                load_one(table, source, ahead[table].result() if table in ahead else None)
         except BaseException:  # Ctrl-C, SIGTERM, a bug: the side thread stops after the table it is on
             for job in [*pending, crossing]:
                 job.cancel()

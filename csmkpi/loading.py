@@ -305,18 +305,20 @@ def _absent(wanted: Collection[str], mapping: Mapping[str, str]) -> tuple[str, .
 
 
 @dataclass
-class _Bytes:
-    """What one pass over a file's bytes found (``_scan``)."""
+class ByteScan:
+    """What the plain reader's pass over a file's bytes found (``_scan``)."""
 
+    delimiter: str
+    stamp: tuple[int, int] = (0, 0)  # the file's size and modification time when scanned
     delimiters: int = 0
     odd: bool = False  # a quote character, or the byte the careful reader splits lines with
     spaced: bool = False  # a whitespace byte other than the delimiter, or a non-ASCII character
     invalid: bool = False  # not valid UTF-8
 
 
-def _scan(path: Path, delimiter: str, size: int = 1 << 20) -> _Bytes:
+def _scan(path: Path, delimiter: str, size: int = 1 << 20) -> ByteScan:
     """Count the delimiters and look for odd bytes, whitespace and invalid UTF-8, in blocks that stay in cache."""
-    found = _Bytes()
+    found = ByteScan(delimiter, _stamp(path))
     sep = delimiter.encode()
     spaces = [c for c in (b" ", b"\t", b"\x0b", b"\x0c", b"\r") if c != sep]
     decoder = codecs.getincrementaldecoder("utf-8")()
@@ -342,8 +344,36 @@ def _scan(path: Path, delimiter: str, size: int = 1 << 20) -> _Bytes:
     return found
 
 
+def _stamp(path: Path) -> tuple[int, int]:
+    status = path.stat()
+    return status.st_size, status.st_mtime_ns
+
+
+def _is_utf8(source: TableSource) -> bool:
+    return codecs.lookup(source.encoding).name in ("utf-8", "utf-8-sig")
+
+
+def scan_ahead(source: TableSource) -> ByteScan | None:
+    """The plain reader's pass over a file's bytes, to run ahead of ``read_table`` (in another thread).
+
+    None for a file the plain reader does not take (Parquet, another encoding, a header it
+    cannot use) or cannot read: ``read_table`` then finds out again and says why.
+    """
+    if source.path.suffix.lower() == ".parquet" or not _is_utf8(source):
+        return None
+    try:
+        delimiter, header = read_header(source, read_head(source))
+        return _scan(source.path, delimiter) if len(header) >= 2 else None
+    except (DataError, InputMissingError, OSError):
+        return None
+
+
 def read_plain(
-    source: TableSource, delimiter: str, header: tuple[str, ...], mapping: Mapping[str, str]
+    source: TableSource,
+    delimiter: str,
+    header: tuple[str, ...],
+    mapping: Mapping[str, str],
+    scanned: ByteScan | None = None,
 ) -> tuple[pl.DataFrame, bool] | None:
     """Read a UTF-8 file whose lines are its records, or return None to leave it to the careful reader.
 
@@ -351,8 +381,9 @@ def read_plain(
     validation can skip trimming (which copies every string); a file with any
     whitespace byte or non-ASCII character gets the exact check.
 
-    One pass over the bytes counts the delimiters and looks for quotes; then Polars'
-    CSV reader, told there are no quotes, reads the needed columns. A row longer than
+    One pass over the bytes counts the delimiters and looks for quotes (``scanned``:
+    that pass, already made by ``scan_ahead``); then Polars' CSV reader, told there
+    are no quotes, reads the needed columns. A row longer than
     the header fails the read; a short or blank row leaves the file with fewer
     delimiters than rows times the header's; either way every row then has the
     header's fields, and each physical line is a row. The reader declines (None) a
@@ -366,7 +397,8 @@ def read_plain(
     width = len(header)
     if width < 2:
         return None
-    found = _scan(source.path, delimiter)
+    ahead = scanned is not None and (scanned.delimiter, scanned.stamp) == (delimiter, _stamp(source.path))
+    found = scanned if scanned is not None and ahead else _scan(source.path, delimiter)
     if found.odd or found.invalid:
         return None
     fields = [f"__field_{i}" for i in range(width)]
@@ -397,23 +429,26 @@ def read_plain(
     return frame, not spaced
 
 
-def read_table(source: TableSource, wanted: Collection[str], required: Collection[str]) -> RawTable:
+def read_table(
+    source: TableSource, wanted: Collection[str], required: Collection[str], scanned: ByteScan | None = None
+) -> RawTable:
     """Read the wanted canonical columns of one CSV/TSV (or Parquet) file as text.
 
     Blank lines are removed; ``__line`` (physical line) and ``__fields`` (field
-    count, for the ragged-row check) are added. Raises ``DataError`` when the
-    file cannot be read as a table at all.
+    count, for the ragged-row check) are added. ``scanned`` is ``scan_ahead``'s
+    pass over the file, if one ran. Raises ``DataError`` when the file cannot be
+    read as a table at all.
     """
     if source.path.suffix.lower() == ".parquet":
         return read_parquet(source, wanted, required)
     head = read_head(source)
-    if codecs.lookup(source.encoding).name in ("utf-8", "utf-8-sig"):
+    if _is_utf8(source):
         _check_utf16(source, head)
         delimiter, header = read_header(source, head)
         mapping, issues = resolve_columns(source, header, wanted, required)
         if issues:
             raise DataError(f"{source.display}: columns do not match", issues)
-        plain = read_plain(source, delimiter, header, mapping)
+        plain = read_plain(source, delimiter, header, mapping, scanned)
         if plain is not None:
             frame, trimmed = plain
             return RawTable(

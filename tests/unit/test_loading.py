@@ -253,7 +253,7 @@ def test_downgraded_check_sets_rows_aside(tmp_path: Path) -> None:
 # --- the plain reader's pass over the bytes ----------------------------------------
 
 
-def scan(tmp_path: Path, content: bytes, delimiter: str = ",", size: int = 4) -> loading._Bytes:
+def scan(tmp_path: Path, content: bytes, delimiter: str = ",", size: int = 4) -> loading.ByteScan:
     path = tmp_path / "t.csv"
     path.write_bytes(content)
     return loading._scan(path, delimiter, size=size)  # tiny blocks: every boundary case is crossed
@@ -296,3 +296,35 @@ def test_scan_finds_quotes_and_whitespace(
 )
 def test_scan_checks_utf8_across_blocks(tmp_path: Path, content: bytes, invalid: bool) -> None:
     assert scan(tmp_path, content).invalid is invalid
+
+
+def test_a_pass_made_ahead_reads_the_same_and_a_stale_one_is_not_used(tmp_path: Path) -> None:
+    path = tmp_path / "mrr.csv"
+    path.write_text("account_id,month,mrr\nA1,2026-07,10\nA2,2026-07,20\n", encoding="utf-8")
+    source = TableSource("mrr", path)
+    wanted = ["account_id", "month", "mrr"]
+    ahead = loading.scan_ahead(source)
+    assert ahead is not None and ahead.delimiters == 6
+    assert read_table(source, wanted, wanted, ahead).frame.equals(read_table(source, wanted, wanted).frame)
+
+    path.write_text("account_id,month,mrr\nA1,2026-07\nA2,2026-07,20\n", encoding="utf-8")  # rewritten: a short row
+    assert not read_table(source, wanted, wanted, ahead).plain  # the old pass would have vouched for it
+    assert not read_table(source, wanted, wanted, loading.ByteScan(";", ahead.stamp, 6)).plain
+
+
+@pytest.mark.parametrize(
+    ("name", "content", "encoding"),
+    [
+        ("t.parquet", b"PAR1", "utf-8"),
+        ("t.csv", b"a,b\n1,2\n", "cp1252"),
+        ("t.csv", b"a\n1\n", "utf-8"),  # one column: the plain reader declines it anyway
+        ("t.csv", b"", "utf-8"),  # empty: read_table says so
+    ],
+)
+def test_no_pass_ahead_where_the_plain_reader_does_not_go(
+    tmp_path: Path, name: str, content: bytes, encoding: str
+) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    assert loading.scan_ahead(TableSource("mrr", path, encoding=encoding)) is None
+    assert loading.scan_ahead(TableSource("mrr", tmp_path / "missing.csv")) is None
