@@ -584,7 +584,9 @@ RANGE_CASES = [
 
 
 @pytest.mark.parametrize(("start", "end", "as_of", "expected"), RANGE_CASES)
-def test_resolve_range(start: date, end: date | None, as_of: date, expected: Period) -> None:
+def test_resolve_range(
+    start: date, end: date | None, as_of: date, expected: Period
+) -> None:
     """--from/--to give a range labelled start_end."""
     assert resolve(None, start=start, end=end, as_of=as_of) == expected
 
@@ -678,7 +680,9 @@ RANGE_ERROR_CASES = [
 # fmt: on
 
 
-@pytest.mark.parametrize(("text", "start", "end", "as_of", "fragment"), RANGE_ERROR_CASES)
+@pytest.mark.parametrize(
+    ("text", "start", "end", "as_of", "fragment"), RANGE_ERROR_CASES
+)
 def test_resolve_range_errors(
     text: str | None,
     start: date | None,
@@ -768,8 +772,12 @@ SNAPSHOT_CASES = [
 # fmt: on
 
 
-@pytest.mark.parametrize(("period", "first", "last", "snapshot", "months"), SNAPSHOT_CASES)
-def test_snapshot_months(period: Period, first: date, last: date, snapshot: date, months: list[date]) -> None:
+@pytest.mark.parametrize(
+    ("period", "first", "last", "snapshot", "months"), SNAPSHOT_CASES
+)
+def test_snapshot_months(
+    period: Period, first: date, last: date, snapshot: date, months: list[date]
+) -> None:
     """Revenue snapshot months: the month before the first, and the last month."""
     assert period.first_month == first
     assert period.last_month == last
@@ -1075,8 +1083,12 @@ SPLIT_CASES = [
 # fmt: on
 
 
-@pytest.mark.parametrize(("period", "grain", "fy_start", "as_of", "expected"), SPLIT_CASES)
-def test_split(period: Period, grain: str, fy_start: int, as_of: date, expected: list[Period]) -> None:
+@pytest.mark.parametrize(
+    ("period", "grain", "fy_start", "as_of", "expected"), SPLIT_CASES
+)
+def test_split(
+    period: Period, grain: str, fy_start: int, as_of: date, expected: list[Period]
+) -> None:
     """Split returns clipped, labelled, consecutive pieces with own partial flags."""
     pieces = split(period, grain, as_of=as_of, fiscal_year_start_month=fy_start)
     assert pieces == expected
