@@ -383,10 +383,10 @@ def read_plain(
 
     One pass over the bytes counts the delimiters and looks for quotes (``scanned``:
     that pass, already made by ``scan_ahead``); then Polars' CSV reader, told there
-    are no quotes, reads the needed columns. A row longer than
-    the header fails the read; a short or blank row leaves the file with fewer
-    delimiters than rows times the header's; either way every row then has the
-    header's fields, and each physical line is a row. The reader declines (None) a
+    are no quotes, reads the needed columns. A row longer than the header fails the
+    read; a short or blank row leaves the file with fewer delimiters than rows times
+    the header's; otherwise every row has the header's fields, and each physical
+    line is a row. The reader declines (None) a
     file with a quote character (a field may then hold a delimiter or a line break),
     a short, long or blank line, invalid UTF-8, the byte the careful reader splits
     lines with, or a one-column header (a blank line cannot be told from an empty
@@ -397,8 +397,9 @@ def read_plain(
     width = len(header)
     if width < 2:
         return None
-    ahead = scanned is not None and (scanned.delimiter, scanned.stamp) == (delimiter, _stamp(source.path))
-    found = scanned if scanned is not None and ahead else _scan(source.path, delimiter)
+    found = scanned
+    if found is None or (found.delimiter, found.stamp) != (delimiter, _stamp(source.path)):
+        found = _scan(source.path, delimiter)  # none made ahead, or the file changed since
     if found.odd or found.invalid:
         return None
     fields = [f"__field_{i}" for i in range(width)]
