@@ -309,7 +309,7 @@ class ByteScan:
     """What the plain reader's pass over a file's bytes found (``_scan``)."""
 
     delimiter: str
-    stamp: tuple[int, int] = (0, 0)  # the file's size and modification time when scanned
+    stamp: tuple[int, int]  # the file's size and modification time when scanned
     delimiters: int = 0
     odd: bool = False  # a quote character, or the byte the careful reader splits lines with
     spaced: bool = False  # a whitespace byte other than the delimiter, or a non-ASCII character
