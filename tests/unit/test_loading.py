@@ -266,22 +266,44 @@ def test_scan_counts_delimiters_across_blocks(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("content", "delimiter", "odd", "spaced"),
+    ("content", "delimiter", "odd", "spaced", "cr"),
     [
-        (b'a,b\n"1",2\n', ",", True, False),
-        (b"a,b\n1\x1f,2\n", ",", True, False),  # the careful reader's line separator
-        (b"a,b\n1 x,2\n", ",", False, True),
-        (b"a,b\r\n1,2\r\n", ",", False, True),
-        (b"a\tb\n1\t2\n", "\t", False, False),  # the delimiter is no whitespace to trim
-        (b"a;b\n1\t;2\n", ";", False, True),
-        (b"a,b\n1,\xc3\xa9\n", ",", False, True),  # non-ASCII: may be a Unicode space
+        (b'a,b\n"1",2\n', ",", True, False, False),
+        (b"a,b\n1\x1f,2\n", ",", True, False, False),  # the careful reader's line separator
+        (b"a,b\n1 x,2\n", ",", False, True, False),
+        (b"a,b\r\n1,2\r\n", ",", False, False, True),  # CRs are told apart: mostly line ends
+        (b"a,b\r\n1 ,2\r\n", ",", False, True, True),
+        (b"a\tb\n1\t2\n", "\t", False, False, False),  # the delimiter is no whitespace to trim
+        (b"a;b\n1\t;2\n", ";", False, True, False),
+        (b"a,b\n1,\xc3\xa9\n", ",", False, True, False),  # non-ASCII: may be a Unicode space
     ],
 )
 def test_scan_finds_quotes_and_whitespace(
-    tmp_path: Path, content: bytes, delimiter: str, odd: bool, spaced: bool
+    tmp_path: Path, content: bytes, delimiter: str, odd: bool, spaced: bool, cr: bool
 ) -> None:
     found = scan(tmp_path, content, delimiter)
-    assert (found.odd, found.spaced, found.invalid) == (odd, spaced, False)
+    assert (found.odd, found.spaced, found.cr, found.invalid) == (odd, spaced, cr, False)
+
+
+@pytest.mark.parametrize(
+    ("content", "values", "trimmed"),
+    [
+        (b"account_id,month,mrr\r\nA1,2026-07,10\r\nA2,2026-07,\r\n", ["10", ""], True),  # Windows line ends
+        (b"account_id,month,mrr\nA1,2026-07,10\nA2,2026-07,20\r", ["10", "20"], True),  # a last CR alone
+        (b"account_id,month,mrr\r\nA1,2026-07,10\r\r\nA2,2026-07,2\r0\r\n", ["10\r", "2\r0"], False),
+        (b"account_id,month,mrr\r\nA1,2026-07,\r1\r\nA2,2026-07,2\r0\r\n", ["\r1", "2\r0"], False),
+        (b"account_id,month,mrr\r\nA1,2026-07,1\r0\r\n", ["1\r0"], True),  # inside a value: nothing to trim
+    ],
+)
+def test_carriage_returns_are_trimmed_only_where_a_value_keeps_one(
+    tmp_path: Path, content: bytes, values: list[str], trimmed: bool
+) -> None:
+    path = tmp_path / "mrr.csv"
+    path.write_bytes(content)
+    wanted = ["account_id", "month", "mrr"]
+    raw = read_table(TableSource("mrr", path), wanted, wanted)
+    assert raw.plain and raw.frame["mrr"].to_list() == values
+    assert raw.trimmed is trimmed
 
 
 @pytest.mark.parametrize(
