@@ -271,7 +271,7 @@ def test_scan_counts_delimiters_across_blocks(tmp_path: Path) -> None:
         (b'a,b\n"1",2\n', ",", True, False, False),
         (b"a,b\n1\x1f,2\n", ",", True, False, False),  # the careful reader's line separator
         (b"a,b\n1 x,2\n", ",", False, True, False),
-        (b"a,b\r\n1,2\r\n", ",", False, False, True),  # CRs are told apart: mostly line ends
+        (b"a,b\r\n1,2\r\n", ",", False, False, True),  # CRs are noted apart from other whitespace
         (b"a,b\r\n1 ,2\r\n", ",", False, True, True),
         (b"a\tb\n1\t2\n", "\t", False, False, False),  # the delimiter is no whitespace to trim
         (b"a;b\n1\t;2\n", ";", False, True, False),
@@ -295,7 +295,7 @@ def test_scan_finds_quotes_and_whitespace(
         (b"account_id,month,mrr\r\nA1,2026-07,1\r0\r\n", ["1\r0"], True),  # inside a value: nothing to trim
     ],
 )
-def test_carriage_returns_are_trimmed_only_where_a_value_keeps_one(
+def test_trimming_is_skipped_unless_a_value_keeps_a_carriage_return_at_an_end(
     tmp_path: Path, content: bytes, values: list[str], trimmed: bool
 ) -> None:
     path = tmp_path / "mrr.csv"
