@@ -387,13 +387,12 @@ def read_plain(
     One pass over the bytes counts the delimiters and looks for quotes (``scanned``:
     that pass, already made by ``scan_ahead``); then Polars' CSV reader, told there
     are no quotes, reads the needed columns. A row longer than the header fails the
-    read; a short or blank row leaves the file with fewer delimiters than rows times
-    the header's; otherwise every row has the header's fields, and each physical
-    line is a row. The reader declines (None) a
-    file with a quote character (a field may then hold a delimiter or a line break),
-    a short, long or blank line, invalid UTF-8, the byte the careful reader splits
-    lines with, or a one-column header (a blank line cannot be told from an empty
-    value there).
+    read; a short or blank row leaves the file with fewer delimiters than the lines
+    times the header's; otherwise every row has the header's fields, and each
+    physical line is a row. The reader declines (None) a file with a quote character
+    (a field may then hold a delimiter or a line break), a short, long or blank line,
+    invalid UTF-8, the byte the careful reader splits lines with, or a one-column
+    header (a blank line cannot be told from an empty value there).
     """
     import polars as pl
 
