@@ -416,4 +416,6 @@ def validate_table(
         )
     if set_aside is not None:  # a filter copies every column: only when rows go
         frame = frame.filter(~set_aside)
-    return frame.select(LINE, *typed.keys()), issues
+    # Taken, not selected: a select runs a query that copies each column into one chunk (at M, 0.3 s of
+    # CPU for tickets and 6% of the run's peak memory), and nothing downstream runs faster for it.
+    return frame[[LINE, *typed.keys()]], issues
