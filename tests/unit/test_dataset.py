@@ -2,9 +2,10 @@
 
 ``dataset.load`` reads the largest files one after another and the smallest (together at most a
 quarter of the largest file) in a second thread, which then makes the plain reader's byte passes of
-the large files ahead of their turn and runs the cross-table checks as their tables arrive. Whatever thread a table loads in, every problem of every table is reported, in table
-order, every table is loaded, cross-table warnings keep their order, and a table that fails or an
-interruption leaves no thread waiting.
+the large files ahead of their turn and runs the cross-table checks as their tables arrive. Whatever
+thread a table loads in, every problem of every table is reported, in table order, every table is
+loaded, cross-table warnings keep their order, and a table that fails or an interruption leaves no
+thread waiting.
 """
 
 from __future__ import annotations
