@@ -359,14 +359,19 @@ def validate_table(
     raw_frame = raw.frame.with_columns(pl.lit(None, pl.String).alias(c) for c in raw.absent if c in specs)
     columns = [c for c in raw_frame.columns if c in specs]
     typed: dict[str, pl.Expr] = {}
+    # Rows with too many fields and rows with too few are two problems, each shown with its first line.
     checks = [
         Check(
             "ragged_row",
             None,
-            pl.col(FIELDS) != len(raw.header),
-            f"the row does not have the header's {len(raw.header)} fields",
+            bad,
+            f"the row has {kind} than the header's {len(raw.header)} fields",
             f"{len(raw.header)} fields separated by {raw.delimiter!r}",
             value=pl.col(FIELDS).cast(pl.String) + " fields",
+        )
+        for kind, bad in (
+            ("more fields", pl.col(FIELDS) > len(raw.header)),
+            ("fewer fields", pl.col(FIELDS) < len(raw.header)),
         )
     ]
     # Trim and parse each column once into materialised columns; the checks then compare those

@@ -45,10 +45,10 @@ def test_blank_lines_bom_crlf_and_multiline_fields_keep_physical_lines(tmp_path:
 
 def test_short_and_long_rows_are_errors_with_their_line(tmp_path: Path) -> None:
     frame, issues = load(tmp_path, "accounts", b"account_id,account_name,csm_id\nA1,x\nA2,y,z\nA3,a,b,c\n")
-    (ragged,) = [i for i in issues if i.check == "ragged_row"]
-    assert ragged.line == 2 and ragged.more == 1
-    assert ragged.value == "2 fields"
-    assert "3 fields" in (ragged.expected or "")
+    long, short = [i for i in issues if i.check == "ragged_row"]  # two problems: each has its own line
+    assert (long.line, long.value, long.more) == (4, "4 fields", 0)
+    assert (short.line, short.value, short.more) == (2, "2 fields", 0)
+    assert "3 fields" in (short.expected or "") and "more fields" in long.message and "fewer" in short.message
 
 
 def test_unclosed_quote_names_the_line(tmp_path: Path) -> None:
@@ -253,16 +253,34 @@ def test_downgraded_check_sets_rows_aside(tmp_path: Path) -> None:
 # --- the plain reader's pass over the bytes ----------------------------------------
 
 
-def scan(tmp_path: Path, content: bytes, delimiter: str = ",", size: int = 4) -> loading.ByteScan:
+def scan(tmp_path: Path, content: bytes, delimiter: str = ",", size: int = 4, width: int = 0) -> loading.ByteScan:
     path = tmp_path / "t.csv"
     path.write_bytes(content)
-    return loading._scan(path, delimiter, size=size)  # tiny blocks: every boundary case is crossed
+    width = width or content.split(b"\n", 1)[0].count(delimiter.encode()) + 1
+    return loading._scan(path, delimiter, width, size=size)  # tiny blocks: every boundary case is crossed
 
 
-def test_scan_counts_delimiters_across_blocks(tmp_path: Path) -> None:
+def test_scan_counts_lines_across_blocks(tmp_path: Path) -> None:
     found = scan(tmp_path, b"a,b,c\n1,2,3\n4,,\n")
-    assert (found.delimiters, found.odd, found.spaced, found.invalid) == (6, False, False, False)
-    assert scan(tmp_path, b"a\tb\n1\t2\n", delimiter="\t").delimiters == 2
+    assert (found.lines, found.ragged, found.odd, found.spaced, found.invalid) == (3, False, False, False, False)
+    assert scan(tmp_path, b"a\tb\n1\t2\n", delimiter="\t").lines == 2
+    assert scan(tmp_path, b"a,b\n1,2\n3,4").lines == 3  # no line end after the last line
+
+
+@pytest.mark.parametrize("size", [4, 7, 1 << 20])
+@pytest.mark.parametrize(
+    "content",
+    [
+        b"a,b,c\n1,2,3,4\n5,6\n7,8,9\n",  # one field too many and one too few: the total is right
+        b"a,b,c\n1,2\n5,6,7,8\n",
+        b"a,b,c\n1,2,3\n\n4,5,6,\n",  # a blank line and a long one
+        b"a,b,c\n1,2,3\n4,5",  # a short last line without a line end
+        b"a,b,c\n1,2,3\n4,5,6,7",
+        b"a,b,c\n1,2,3\n\n",  # a blank line at the end
+    ],
+)
+def test_scan_finds_every_line_with_another_field_count(tmp_path: Path, content: bytes, size: int) -> None:
+    assert scan(tmp_path, content, size=size).ragged
 
 
 @pytest.mark.parametrize(
@@ -326,12 +344,12 @@ def test_a_pass_made_ahead_reads_the_same_and_a_stale_one_is_not_used(tmp_path: 
     source = TableSource("mrr", path)
     wanted = ["account_id", "month", "mrr"]
     ahead = loading.scan_ahead(source)
-    assert ahead is not None and ahead.delimiters == 6
+    assert ahead is not None and ahead.lines == 3
     assert read_table(source, wanted, wanted, ahead).frame.equals(read_table(source, wanted, wanted).frame)
 
     path.write_text("account_id,month,mrr\nA1,2026-07\nA2,2026-07,20\n", encoding="utf-8")  # rewritten: a short row
     assert not read_table(source, wanted, wanted, ahead).plain  # the old pass would have vouched for it
-    assert not read_table(source, wanted, wanted, loading.ByteScan(";", ahead.stamp, 6)).plain
+    assert not read_table(source, wanted, wanted, loading.ByteScan(";", 3, ahead.stamp, 3)).plain
 
 
 @pytest.mark.parametrize(
