@@ -105,21 +105,21 @@ def group_costs(units: pl.LazyFrame, by: str, tables: Mapping[str, pl.LazyFrame]
     """Annual cost of each group's CSMs, plus ``ALL``: group, numerator.
 
     By csm, team or manager the group's CSMs are its members in csms.csv; by segment
-    or region they are the distinct owners of the group's units. An empty cost is 0.
+    or region they are the distinct owners of the group's units. ``ALL`` is the
+    department's cost, every CSM of csms.csv, whatever ``by`` is (SPEC §4: every ALL
+    row is the same under every grouping). An empty cost is 0.
     """
-    csms = tables["csms"].select(pl.col("csm_id").alias(OWNER), pl.col("annual_cost").fill_null(0.0))
+    cost = pl.col("annual_cost").fill_null(0.0)
     if by in ("csm", "team", "manager"):
         members = tables["csms"].select(
-            (pl.col("csm_id") if by == "csm" else pl.col(by)).fill_null(UNASSIGNED).alias(GROUP),
-            pl.col("annual_cost").fill_null(0.0),
+            (pl.col("csm_id") if by == "csm" else pl.col(by)).fill_null(UNASSIGNED).alias(GROUP), cost
         )
-        everyone = members
     else:
         owned = units.select(GROUP, OWNER).drop_nulls(OWNER).unique()
+        csms = tables["csms"].select(pl.col("csm_id").alias(OWNER), cost)
         members = owned.join(csms, on=OWNER).select(GROUP, "annual_cost")
-        everyone = units.select(OWNER).drop_nulls().unique().join(csms, on=OWNER).select("annual_cost")
     per_group = members.group_by(GROUP).agg(exact_sum("annual_cost").alias("numerator"))
-    total = everyone.select(pl.lit(ALL).alias(GROUP), exact_sum("annual_cost").alias("numerator"))
+    total = tables["csms"].select(pl.lit(ALL).alias(GROUP), exact_sum("annual_cost").alias("numerator"))
     return pl.concat([per_group, total])
 
 

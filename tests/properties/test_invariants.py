@@ -53,6 +53,36 @@ kpis:
   - {id: ecr, metric: expansion_close_rate, params: {sources: [csm], weight: count}, target: 0.5, weight: 5}
   - {id: ecr_arr, metric: expansion_close_rate, params: {sources: [csm, partner], weight: amount}, target: 0.5}
 """
+# Every built-in metric, for the invariants that must hold for all of them.
+EVERY_METRIC = """\
+version: 1
+data: {dir: data}
+attribution: %(attribution)s
+scoring: {amber_at: 0.9, cap: 1.5, min_sample: 1}
+kpis:
+  - {id: nrr, metric: nrr, target: 1.02}
+  - {id: nrr_12m, metric: nrr, params: {window: trailing_12m}}
+  - {id: grr, metric: grr}
+  - {id: logo_churn, metric: churn, params: {basis: logos}}
+  - {id: revenue_churn, metric: churn, params: {basis: revenue, window: trailing_12m}}
+  - {id: movements, metric: mrr_movements}
+  - {id: csat, metric: csat}
+  - {id: nps, metric: nps}
+  - {id: fcr, metric: fcr}
+  - {id: ecr, metric: expansion_close_rate, params: {sources: [csm, partner], weight: amount}}
+  - {id: sourced, metric: sourced_expansion_arr}
+  - {id: sourced_share, metric: sourced_expansion_arr, params: {share: true}}
+  - {id: onboarding, metric: onboarding_on_time, params: {days: 20}}
+  - {id: ttv, metric: time_to_value}
+  - {id: cadence, metric: touch_cadence, params: {max_gap_days: 30}}
+  - {id: coverage, metric: activity_coverage}
+  - {id: activities, metric: activity_count}
+  - {id: referenceable, metric: referenceable_rate}
+  - {id: arr, metric: arr_managed}
+  - {id: arr_per_csm, metric: arr_per_csm}
+  - {id: accounts_per_csm, metric: accounts_per_csm}
+  - {id: cost_to_serve, metric: cost_to_serve, target: 0.2, better: lower}
+"""
 SHARES = ("logo_churn", "revenue_churn", "csat", "fcr", "ecr", "ecr_arr", "grr")
 AS_OF = date(2026, 10, 15)
 PERIODS: list[tuple[str | None, date | None, date | None]] = [
@@ -86,6 +116,7 @@ class Company:
     tables: dict[str, tuple[list[str], list[Row]]] = field(default_factory=dict)
     attribution: str = "period_start"
     period: tuple[str | None, date | None, date | None] = PERIODS[0]
+    kpis: str = KPIS
 
     def write(self, folder: Path, rng: random.Random | None = None, shuffle_columns: bool = False) -> Path:
         data = folder / "data"
@@ -103,7 +134,7 @@ class Company:
             writer.writerows([row[c] for c in columns] for row in rows)
             (data / f"{name}.csv").write_text(out.getvalue(), encoding="utf-8")
         config = folder / "kpis.yaml"
-        config.write_text(KPIS % {"attribution": self.attribution}, encoding="utf-8")
+        config.write_text(self.kpis % {"attribution": self.attribution}, encoding="utf-8")
         return config
 
     def rows(self, table: str) -> list[Row]:
@@ -141,6 +172,9 @@ def companies(draw: st.DrawFn) -> Company:
             "csm_id": draw(owners),
             "segment": draw(st.sampled_from(["SMB", "Enterprise", ""])),
             "region": draw(st.sampled_from(["NA", "EMEA", ""])),
+            "contract_start": draw(st.sampled_from(["", "2026-06-01", "2026-07-10", "2026-08-20"])),
+            "onboarded_at": draw(st.sampled_from(["", "2026-06-25", "2026-07-20", "2026-09-30"])),
+            "referenceable": draw(st.sampled_from(["", "true", "no"])),
         }
         for a in account_ids
     ]
@@ -209,12 +243,28 @@ def companies(draw: st.DrawFn) -> Company:
                 "amount": draw(st.sampled_from(["", "0", "500", "1200.5", "30000"])),
             }
         )
+    activities = [
+        {
+            "activity_id": f"V{i}",
+            "account_id": draw(accounts_st),
+            "type": draw(st.sampled_from(["qbr", "check_in", " EBR "])),
+            "occurred_at": f"{draw(day_in_play).isoformat()}T10:00:00",
+            "csm_id": draw(owners),  # empty: the account's owner; another CSM, or a ghost, acted
+        }
+        for i in range(draw(st.integers(min_value=0, max_value=10)))
+    ]
     company = Company(
         attribution=draw(st.sampled_from(["period_start", "period_end"])), period=draw(st.sampled_from(PERIODS))
     )
     company.tables = {
         "csms": (["csm_id", "csm_name", "team", "manager", "annual_cost"], csms),
-        "accounts": (["account_id", "account_name", "csm_id", "segment", "region"], accounts),
+        "accounts": (
+            [
+                "account_id", "account_name", "csm_id", "segment", "region", "contract_start", "onboarded_at",
+                "referenceable",
+            ],
+            accounts,
+        ),  # fmt: skip
         "mrr": (["account_id", "month", "mrr"], mrr),
         "surveys": (["response_id", "account_id", "survey", "responded_at", "score"], surveys),
         "tickets": (["ticket_id", "account_id", "opened_at", "resolved_at", "contacts", "reopened"], tickets),
@@ -222,6 +272,7 @@ def companies(draw: st.DrawFn) -> Company:
             ["opportunity_id", "account_id", "type", "source", "stage", "created_at", "closed_at", "amount"],
             opportunities,
         ),
+        "activities": (["activity_id", "account_id", "type", "occurred_at", "csm_id"], activities),
     }
     if assignments:
         company.tables["assignments"] = (["account_id", "csm_id", "start_date", "end_date"], assignments)
@@ -364,9 +415,11 @@ def test_splitting_a_book_with_a_new_csm_keeps_every_all_value(books: tuple[Comp
     assert long_table(after, by=by).equals(long_table(before, by=by)), by
 
 
-@examples(6)
+@examples(8)
 @given(company=companies(), by=st.sampled_from(DIMENSIONS[1:]))
 def test_every_dimension_has_the_all_row_of_by_csm(company: Company, by: str) -> None:
+    """Every metric's ALL row is the department's, the same under every ``--by`` (SPEC §4)."""
+    company = replace(company, kpis=EVERY_METRIC)
     assert_same_all_rows(long_table(company, by=by), long_table(company, by="csm"), by)
 
 
