@@ -12,6 +12,7 @@ import threading
 from collections.abc import Iterable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -34,6 +35,13 @@ class Dataset:
     warnings: list[Issue] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
     folder_files: tuple[Path, ...] = ()  # every file of the data folder, read or not: never an output
+    _last_months: dict[str, date | None] = field(default_factory=dict, repr=False)
+
+    def last_month(self, table: str) -> date | None:
+        """The latest month of a snapshot table (mrr, usage) with at least one row; None when it has none."""
+        if table not in self._last_months:
+            self._last_months[table] = self.tables[table]["month"].max()  # type: ignore[assignment]
+        return self._last_months[table]
 
     def lazy(self) -> dict[str, pl.LazyFrame]:
         """Return the tables as LazyFrames without the line column."""

@@ -20,6 +20,7 @@ from csmkpi.attribution import OWNER, attribute
 from csmkpi.config import LoadedConfig, load_config, peek_plugins
 from csmkpi.dimensions import ALL, UNASSIGNED
 from csmkpi.errors import Issue, UsageError
+from csmkpi.freshness import Snapshot, end_snapshot
 from csmkpi.metrics.base import UNIT_SCHEMA, Aggregation, Context, Metric, MetricError, Unit
 from csmkpi.metrics.registry import discover
 from csmkpi.rollup import GROUP, complete, group_costs, members, pool, poolable, rollup, with_group
@@ -92,6 +93,7 @@ class Scorecard:
     names: dict[str, str]
     warnings: tuple[Issue, ...] = ()
     inputs: tuple[Path, ...] = ()  # files read, which an output must never overwrite
+    notes: tuple[str, ...] = ()  # facts a reader must know, not problems (``revenue as of 2026-11``)
 
     def group_order(self) -> list[str]:
         """Groups by rank (unranked last, then by name), ALL last."""
@@ -197,37 +199,40 @@ def prepare(request: ScoreRequest, *, by: str | None = None) -> Run:
         config.data.tables,
         config.checks,
     )
-    return Run(config, period, as_of, kpis, data, [*warnings, *data.warnings, *_snapshot_warning(period, kpis, data)])
+    return Run(config, period, as_of, kpis, data, [*warnings, *data.warnings])
 
 
-def _snapshot_warning(period: periods.Period, kpis: list[Kpi], data: dataset.Dataset) -> list[Issue]:
-    """Warn when a revenue metric's end snapshot has no data yet (a partial period read as total churn)."""
-    if not any("revenue" in kpi.metric.tables for kpi in kpis):
-        return []
-    if "mrr" not in data.tables:
-        return []  # open subscriptions run on, so they always have an end snapshot
-    last = data.tables["mrr"]["month"].max()
-    if last is None or last < period.last_month:  # type: ignore[operator]
-        return [
-            Issue(
-                "warning",
-                f"the revenue data ends before {period.last_month:%Y-%m}, the end snapshot of {period.label}"
-                f"{' (a partial period)' if period.partial else ''}: retention, churn and book metrics read every "
-                "account as paying 0 at the end",
-                check="missing_snapshot",
-            )
-        ]
-    return []
+def revenue_snapshot(run: Run) -> Snapshot:
+    """The end snapshot month the revenue data can give the run's period (SPEC §3, data freshness)."""
+    data = run.data
+    if "mrr" in data.tables:
+        return end_snapshot(run.period, data.last_month("mrr"), str(data.files["mrr"]))
+    if "subscriptions" in data.tables:  # complete up to the as-of date by construction
+        return end_snapshot(run.period, run.as_of.replace(day=1), str(data.files["subscriptions"]))
+    return Snapshot(run.period.last_month, run.period.last_month)  # no revenue: its metrics say so
+
+
+def _snapshots(snapshot: Snapshot) -> dict[str, date]:
+    return {"revenue": snapshot.month} if snapshot.month is not None else {}
 
 
 def kpi_units(run: Run, kpi: Kpi, by: str, tables: dict[str, pl.LazyFrame]) -> pl.LazyFrame:
     """The KPI's unit rows with ``owner`` and ``group``; raises ``MetricError`` when not computable."""
-    return with_group(attribute(metric_units(run, kpi, tables), tables), by, tables)
+    snapshot = revenue_snapshot(run)
+    if needs_revenue(kpi) and snapshot.month is None:
+        raise MetricError(snapshot.warning(run.period, [kpi.id]).message)  # type: ignore[union-attr]
+    return with_group(attribute(metric_units(run, kpi, tables, snapshot), tables), by, tables)
 
 
-def metric_units(run: Run, kpi: Kpi, tables: dict[str, pl.LazyFrame]) -> pl.LazyFrame:
+def needs_revenue(kpi: Kpi) -> bool:
+    """Whether the KPI reads revenue snapshots (mrr or subscriptions)."""
+    return "revenue" in kpi.metric.tables
+
+
+def metric_units(run: Run, kpi: Kpi, tables: dict[str, pl.LazyFrame], snapshot: Snapshot | None = None) -> pl.LazyFrame:
     """The KPI's unit rows as its metric yields them; raises ``MetricError`` when not computable."""
-    return kpi.metric.units(Context(run.period, tables, run.config.attribution), kpi.params)
+    snapshots = _snapshots(snapshot if snapshot is not None else revenue_snapshot(run))
+    return kpi.metric.units(Context(run.period, tables, run.config.attribution, snapshots), kpi.params)
 
 
 def _owned_units(
@@ -305,10 +310,16 @@ def score_run(run: Run, by: str) -> Scorecard:
     tables = run.data.lazy()
     group_members = members(by, tables).collect()
     warnings = list(run.warnings)
+    snapshot = revenue_snapshot(run)
+    stale = [kpi.id for kpi in run.kpis if needs_revenue(kpi) and snapshot.month is None]
+    if (missing := snapshot.warning(run.period, stale)) is not None:
+        warnings.append(missing)
     computable: dict[str, pl.LazyFrame] = {}
     for kpi in run.kpis:
+        if kpi.id in stale:
+            continue  # no data, never zeros
         try:
-            computable[kpi.id] = metric_units(run, kpi, tables)
+            computable[kpi.id] = metric_units(run, kpi, tables, snapshot)
         except MetricError as exc:
             warnings.append(Issue("warning", f"KPI {kpi.id!r} ({kpi.metric.name}) is not computable: {exc}"))
     owned = _owned_units(computable, {k.id: k.aggregation for k in run.kpis}, by, tables)
@@ -348,6 +359,9 @@ def score_run(run: Run, by: str) -> Scorecard:
         names={UNASSIGNED: UNASSIGNED, ALL: "All"} | _names(run, by),
         warnings=tuple(warnings),
         inputs=(run.config.path, *run.data.files.values(), *run.data.folder_files),
+        notes=tuple(
+            note for note in [snapshot.note("revenue", run.period)] if note and any(map(needs_revenue, run.kpis))
+        ),
     )
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from csmkpi.dimensions import DIMENSIONS
-from csmkpi.errors import CsmkpiError, ExitCode, OutputError, UsageError
+from csmkpi.errors import CsmkpiError, ExitCode, Issue, OutputError, UsageError
 
 if TYPE_CHECKING:
     from csmkpi.drilldown import Explanation
@@ -90,6 +91,30 @@ def warn(issues: object, quiet: bool) -> None:
         print_issues(stderr_console(), issues)  # type: ignore[arg-type]
 
 
+def report_warnings(warnings: Sequence[Issue], notes: Sequence[str], *, quiet: bool, strict: bool) -> bool:
+    """Print a run's warnings and notes; return True when ``--strict`` makes them fail the run.
+
+    A failing run always says why, ``--quiet`` or not, and then writes nothing (SPEC §6).
+    """
+    from csmkpi.cli.runner import stderr_console
+
+    if strict and warnings:
+        warn(warnings, quiet=False)
+        count = f"{len(warnings)} warning{'s' if len(warnings) != 1 else ''}"
+        stderr_console().print(f"error: --strict: {count}; nothing written", style="red", markup=False)
+        return True
+    warn(warnings, quiet)
+    if not quiet:
+        for note in notes:
+            stderr_console().print(f"note: {note}", markup=False, soft_wrap=True)
+    return False
+
+
+def unique(issues: Iterable[Issue]) -> list[Issue]:
+    """Issues without repeats, in order (a trend's sub-periods share the load's warnings)."""
+    return list(dict.fromkeys(issues))
+
+
 def emit_frame(frame, fmt: str, output: Path | None, *, escape: bool, quiet: bool) -> None:  # type: ignore[no-untyped-def]
     """Serialise a frame to a file (atomically) or to stdout."""
     from csmkpi.cli.runner import stderr_console
@@ -111,7 +136,8 @@ def emit_scorecard(
     card: Scorecard, *, fmt: str, layout: str, output: str | None, quiet: bool, strict: bool, escape: bool
 ) -> int:
     """Show or write a scorecard; return the exit code."""
-    warn(card.warnings, quiet)
+    if report_warnings(card.warnings, card.notes, quiet=quiet, strict=strict):
+        return int(ExitCode.DATA)
     if fmt == "table":
         from rich.console import Console
 
@@ -123,7 +149,7 @@ def emit_scorecard(
         path = output_path(output, card.period.label, card.inputs) if output else None
         frame = card.wide_table() if layout == "wide" else card.long_table()
         emit_frame(frame, fmt, path, escape=escape, quiet=quiet)
-    return int(ExitCode.DATA) if strict and card.warnings else int(ExitCode.OK)
+    return int(ExitCode.OK)
 
 
 def emit_explanation(explanation: Explanation, *, fmt: str, output: str | None, quiet: bool, escape: bool) -> int:
@@ -153,8 +179,10 @@ def emit_trend(
     escape: bool,
 ) -> int:
     """Show a trend on the terminal, or write it: one file per period when ``output`` has ``{period}``."""
-    warnings = result.cards[0].warnings if result.cards else ()
-    warn(warnings, quiet)
+    warnings = unique(w for card in result.cards for w in card.warnings)
+    notes = list(dict.fromkeys(n for card in result.cards for n in card.notes))
+    if report_warnings(warnings, notes, quiet=quiet, strict=strict):
+        return int(ExitCode.DATA)
     if fmt == "table":
         from rich.console import Console
 
@@ -170,7 +198,7 @@ def emit_trend(
         path = output_path(output, result.range.label, inputs) if output else None
         frame = result.wide_table() if layout == "wide" else result.long_table()
         emit_frame(frame, fmt, path, escape=escape, quiet=quiet)
-    return int(ExitCode.DATA) if strict and warnings else int(ExitCode.OK)
+    return int(ExitCode.OK)
 
 
 def validation_summary(report: ValidationReport) -> None:

@@ -74,6 +74,14 @@ class Context:
     period: Period
     tables: Mapping[str, pl.LazyFrame]
     attribution: str = "period_start"  # or "period_end", for the retention cohort metrics
+    # The end snapshot month of snapshot data ("revenue", "usage") when a partial period uses an
+    # earlier month than its own last month (SPEC §3, data freshness); absent: P's last month.
+    snapshots: Mapping[str, date] = field(default_factory=dict)
+
+    @property
+    def end_month(self) -> date:
+        """The month of the end MRR snapshot: P's last month, or the latest month present in a partial P."""
+        return self.snapshots.get("revenue", self.period.last_month)
 
     def table(self, name: str) -> pl.LazyFrame:
         """Return a typed table; raise ``MetricError`` when it was not provided."""
@@ -89,7 +97,7 @@ class Context:
         if "mrr" in self.tables:
             return self.tables["mrr"].select("account_id", "month", "mrr")
         if "subscriptions" in self.tables:
-            return subscription_months(self.tables["subscriptions"], self.period.last_month)
+            return subscription_months(self.tables["subscriptions"], self.end_month)
         raise MetricError("needs revenue data: mrr.csv or subscriptions.csv, neither is in the data")
 
     def mrr_at(self, month: date, name: str) -> pl.LazyFrame:

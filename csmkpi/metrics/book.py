@@ -11,9 +11,9 @@ COLUMNS = REVENUE_COLUMNS
 
 
 def active_at_end(ctx: Context) -> pl.LazyFrame:
-    """Accounts active at P's end (MRR of P's last month > 0): account_id, date (= P's end), end_mrr."""
+    """Accounts active at P's end (MRR of the end snapshot > 0): account_id, date (= P's end), end_mrr."""
     return (
-        ctx.mrr_at(ctx.period.last_month, "end_mrr")
+        ctx.mrr_at(ctx.end_month, "end_mrr")
         .filter(pl.col("end_mrr") > 0)
         .with_columns(pl.lit(ctx.period.end).alias("date"))
     )

@@ -49,7 +49,7 @@ def movement_units(ctx: Context, params: MovementParams) -> pl.LazyFrame:
     Contraction and churn amounts are reported as positive decreases. A unit is dated
     at its month's end (or P's end, whichever is first).
     """
-    months = ctx.period.months()
+    months = [m for m in ctx.period.months() if m <= ctx.end_month]  # a partial P: the months present
     revenue = ctx.revenue_months()
     current = revenue.filter(pl.col("month").is_in(months)).select("account_id", "month", pl.col("mrr").alias("cur"))
     previous = revenue.filter(pl.col("month").is_in([add_months(m, -1) for m in months])).select(

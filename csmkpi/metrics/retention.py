@@ -22,12 +22,13 @@ def cohort(ctx: Context, window: Window) -> pl.LazyFrame:
     """Accounts paying at the window's start: (account_id, date, start_mrr, end_mrr).
 
     Start MRR is the snapshot of the month before the period (or 12 months before
-    its last month); end MRR is the snapshot of its last month, 0 when missing.
+    its end snapshot); end MRR is the end snapshot (P's last month, or the latest
+    month present in a partial P), 0 when the account has no row.
     """
     period = ctx.period
-    start_month = period.start_snapshot_month if window == "period" else add_months(period.last_month, -12)
+    start_month = period.start_snapshot_month if window == "period" else add_months(ctx.end_month, -12)
     start = ctx.mrr_at(start_month, "start_mrr").filter(pl.col("start_mrr") > 0)
-    end = ctx.mrr_at(period.last_month, "end_mrr")
+    end = ctx.mrr_at(ctx.end_month, "end_mrr")
     return start.join(end, on="account_id", how="left").select(
         "account_id",
         pl.lit(ctx.cohort_date).alias("date"),

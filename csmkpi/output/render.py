@@ -39,7 +39,8 @@ def period_caption(card: Scorecard) -> str:
     """The resolved period, partial flag and as-of date, for captions and stderr."""
     period = card.period
     partial = " · PARTIAL (not over yet)" if period.partial else ""
-    return f"{period.label}: {period.start} → {period.end}{partial} · as of {card.as_of} · by {card.group_by}"
+    notes = "".join(f"\n{note}" for note in card.notes)
+    return f"{period.label}: {period.start} → {period.end}{partial} · as of {card.as_of} · by {card.group_by}{notes}"
 
 
 def _target_text(kpi: Kpi) -> str:

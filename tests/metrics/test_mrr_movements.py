@@ -204,7 +204,8 @@ def test_missing_rows_and_explicit_zero_rows_are_the_same(build, score_long):
     missing = """
         account_id,month,mrr
         A1,2026-07,30
-        """
+        A2,2026-09,0
+        """  # A2's zero row keeps the file through 2026-09: a month no row has is missing, not zero (SPEC §3)
     for mrr in (explicit, missing):
         cfg = build(kpis=KPIS, csms=CSMS, accounts="account_id,csm_id\nA1,alice\nA2,bob\n", mrr=mrr)
         rows = score_long(cfg)
