@@ -81,7 +81,11 @@ class Context:
     @property
     def end_month(self) -> date:
         """The month of the end MRR snapshot: P's last month, or the latest month present in a partial P."""
-        return self.snapshots.get("revenue", self.period.last_month)
+        return self.snapshot_month("revenue")
+
+    def snapshot_month(self, kind: str) -> date:
+        """The end snapshot month of ``kind`` (``revenue``, ``usage``): P's last month, or the latest present."""
+        return self.snapshots.get(kind, self.period.last_month)
 
     def table(self, name: str) -> pl.LazyFrame:
         """Return a typed table; raise ``MetricError`` when it was not provided."""
