@@ -256,12 +256,25 @@ def kpi_units(run: Run, kpi: Kpi, by: str, tables: dict[str, pl.LazyFrame]) -> p
     return with_group(attribute(metric_units(run, kpi, tables, found), tables), by, tables)
 
 
+def context(run: Run, tables: dict[str, pl.LazyFrame], found: Mapping[str, Snapshot] | None = None) -> Context:
+    """What a metric's function sees for the run's period."""
+    months = _months(found if found is not None else snapshots(run))
+    return Context(run.period, tables, run.config.attribution, months)
+
+
 def metric_units(
     run: Run, kpi: Kpi, tables: dict[str, pl.LazyFrame], found: Mapping[str, Snapshot] | None = None
 ) -> pl.LazyFrame:
     """The KPI's unit rows as its metric yields them; raises ``MetricError`` when not computable."""
-    months = _months(found if found is not None else snapshots(run))
-    return kpi.metric.units(Context(run.period, tables, run.config.attribution, months), kpi.params)
+    return kpi.metric.units(context(run, tables, found), kpi.params)
+
+
+def metric_warnings(run: Run, kpi: Kpi, tables: dict[str, pl.LazyFrame], found: Mapping[str, Snapshot]) -> list[Issue]:
+    """The metric's doubts about the data of a computable KPI, as warnings."""
+    if kpi.metric.warnings is None:
+        return []
+    messages = kpi.metric.warnings(context(run, tables, found), kpi.params)
+    return [Issue("warning", f"KPI {kpi.id!r} ({kpi.metric.name}): {message}") for message in messages]
 
 
 def _owned_units(
@@ -352,6 +365,8 @@ def score_run(run: Run, by: str) -> Scorecard:
             computable[kpi.id] = metric_units(run, kpi, tables, found)
         except MetricError as exc:
             warnings.append(Issue("warning", f"KPI {kpi.id!r} ({kpi.metric.name}) is not computable: {exc}"))
+            continue
+        warnings.extend(metric_warnings(run, kpi, tables, found))
     owned = _owned_units(computable, {k.id: k.aggregation for k in run.kpis}, by, tables)
     plans: dict[str, pl.LazyFrame] = {}
     for kpi in run.kpis:

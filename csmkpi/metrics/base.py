@@ -174,6 +174,9 @@ class Metric(Generic[P]):
     # A metric reporting several numbers (mrr_movements) splits one KPI into variants:
     # (id suffix, label suffix, params) each.
     variants: Callable[[P], list[tuple[str, str, P]]] | None = None
+    # Doubts about the data the metric still computes through (a milestone no row names): one message each,
+    # reported as warnings of the KPI.
+    warnings: Callable[[Context, P], list[str]] | None = None
 
     def aggregation_for(self, params: P) -> Aggregation:
         """The aggregation, which may depend on the params (``share: true`` makes a sum a ratio)."""
