@@ -85,6 +85,8 @@ SCHEMA: dict[str, dict[str, str]] = {
     },
     "activities": {"activity_id": "ID", "account_id": "ID", "type": "LOWER", "occurred_at": "DATETIME", "csm_id": "ID"},
     "assignments": {"account_id": "ID", "csm_id": "ID", "start_date": "DATE", "end_date": "DATE"},
+    "usage": {"account_id": "ID", "month": "MONTH", "active_users": "INTEGER", "licensed_seats": "INTEGER"},
+    "milestones": {"account_id": "ID", "milestone": "LOWER", "achieved_at": "DATE"},
 }
 REQUIRED = {
     "accounts": ("account_id",),
@@ -95,6 +97,8 @@ REQUIRED = {
     "opportunities": ("opportunity_id", "account_id", "type", "source", "stage"),
     "activities": ("activity_id", "account_id", "type", "occurred_at"),
     "assignments": ("account_id", "csm_id", "start_date"),
+    "usage": ("account_id", "month", "active_users"),
+    "milestones": ("account_id", "milestone", "achieved_at"),
 }
 KEYS = {
     "accounts": ("account_id",),
@@ -104,13 +108,21 @@ KEYS = {
     "surveys": ("response_id",),
     "opportunities": ("opportunity_id",),
     "activities": ("activity_id",),
+    "usage": ("account_id", "month"),
 }
 ENUMS = {
     ("surveys", "survey"): ("csat", "nps"),
     ("opportunities", "type"): ("expansion", "new_business", "renewal"),
     ("opportunities", "stage"): ("open", "won", "lost"),
 }
-NON_NEGATIVE = {("csms", "annual_cost"), ("mrr", "mrr"), ("tickets", "contacts"), ("opportunities", "amount")}
+NON_NEGATIVE = {
+    ("csms", "annual_cost"),
+    ("mrr", "mrr"),
+    ("tickets", "contacts"),
+    ("opportunities", "amount"),
+    ("usage", "active_users"),
+    ("usage", "licensed_seats"),
+}
 READ_TYPE = {"DATE": "DATE", "MONTH": "DATE", "DATETIME": "TIMESTAMP", "NUMBER": "DOUBLE", "INTEGER": "BIGINT"}
 
 # What attribution and the csm dimension need, whatever the KPIs.
@@ -379,6 +391,34 @@ def cost_to_serve(p: Period, params: dict[str, Any]) -> str:
         FROM ({active_at_end(p)})"""
 
 
+def seat_utilisation(p: Period, params: dict[str, Any]) -> str:
+    """Active accounts with licensed seats in P's last month: active users over seats."""
+    return f"""SELECT a.account_id, a.date, NULL AS actor, u.active_users::DOUBLE AS numerator,
+        u.licensed_seats::DOUBLE AS denominator, 1 AS sample
+        FROM ({active_at_end(p)}) a
+        JOIN usage u ON u.account_id = a.account_id AND u.month = {lit(p.last_month)} AND u.licensed_seats > 0"""
+
+
+def adoption_growth(p: Period, params: dict[str, Any]) -> str:
+    """Accounts with active users in the month before P: users of P's last month (missing = 0) over those."""
+    return f"""SELECT s.account_id, {lit(p.start)} AS date, NULL AS actor,
+        coalesce(e.active_users, 0)::DOUBLE AS numerator, s.active_users::DOUBLE AS denominator, 1 AS sample
+        FROM usage s LEFT JOIN usage e ON e.account_id = s.account_id AND e.month = {lit(p.last_month)}
+        WHERE s.month = {lit(p.start_snapshot)} AND s.active_users > 0"""
+
+
+def milestone_on_time(p: Period, params: dict[str, Any]) -> str:
+    """Accounts whose deadline (contract_start + days) is in P: the milestone's earliest achieved_at by then."""
+    days = int(params.get("days", 180))
+    return f"""SELECT a.account_id, a.deadline AS date, NULL AS actor,
+        coalesce(m.first <= a.deadline, false)::DOUBLE AS numerator, 1.0 AS denominator, 1 AS sample
+        FROM (SELECT account_id, CAST(contract_start + INTERVAL {days} DAY AS DATE) AS deadline FROM accounts
+              WHERE contract_start IS NOT NULL) a
+        LEFT JOIN (SELECT account_id, min(achieved_at) AS first FROM milestones
+                   WHERE milestone IN {text_list([params["milestone"]])} GROUP BY account_id) m USING (account_id)
+        WHERE {in_period("a.deadline", p)}"""
+
+
 SnippetFn = Callable[[Period, dict[str, Any]], str]
 REVENUE = {"mrr": {"account_id", "month", "mrr"}}
 OPPORTUNITIES = {"opportunities": {"opportunity_id", "account_id", "type", "source", "stage", "closed_at", "amount"}}
@@ -427,6 +467,15 @@ METRICS: dict[str, MetricSQL] = {
     "arr_per_csm": MetricSQL(arr_managed, "per_csm", REVENUE),
     "accounts_per_csm": MetricSQL(accounts_active, "per_csm", REVENUE),
     "cost_to_serve": MetricSQL(cost_to_serve, "cost", {**REVENUE, "csms": {"csm_id", "annual_cost"}}),
+    "seat_utilisation": MetricSQL(
+        seat_utilisation, "ratio", {**REVENUE, "usage": {"account_id", "month", "active_users", "licensed_seats"}}
+    ),
+    "adoption_growth": MetricSQL(adoption_growth, "ratio", {"usage": {"account_id", "month", "active_users"}}),
+    "milestone_on_time": MetricSQL(
+        milestone_on_time,
+        "ratio",
+        {"accounts": {"account_id", "contract_start"}, "milestones": {"account_id", "milestone", "achieved_at"}},
+    ),
 }
 
 
@@ -564,7 +613,7 @@ def load_table(con: duckdb.DuckDBPyConnection, data: Path, table: str, columns: 
         kind = SCHEMA[table].get(name)
         types[name] = READ_TYPE.get(kind, "VARCHAR") if kind else "VARCHAR"
     wanted = [c for c in SCHEMA[table] if c in columns and c in header]
-    date_format = ", dateformat='%Y-%m'" if table == "mrr" else ""
+    date_format = ", dateformat='%Y-%m'" if table in ("mrr", "usage") else ""
     read = (
         f"read_csv('{path.as_posix()}', header=true, auto_detect=false, delim=',', quote='\"', escape='\"', "
         f"strict_mode=true, null_padding=false, columns={types!r}{date_format})"

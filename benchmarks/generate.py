@@ -19,7 +19,10 @@ new logos through the window; churn with explicit 0 rows or missing rows afterwa
 and contractions; ownership changes in ``assignments.csv`` (with gaps that fall back to ``accounts.csm_id``);
 unassigned accounts; open tickets, empty contacts and reopened flags; CSAT after tickets and NPS all year;
 expansion / renewal / new-business opportunities from csm, sales, marketing and partner; a few enum values in
-upper case (``CSAT``, ``CSM``) and a few orphan tickets whose account is not in accounts.csv.
+upper case (``CSAT``, ``CSM``) and a few orphan tickets whose account is not in accounts.csv. Product usage has a
+row per account and month of the window (M: 200,000 x 36 = 7.2 million rows): seats bought with the MRR, active users
+ramping up after the contract start, Enterprise using about half its seats; milestones are mostly reached by the
+accounts onboarded within 30 days, and ~5% are logged twice (capitalised).
 """
 
 from __future__ import annotations
@@ -64,6 +67,16 @@ ACTIVITY_TYPES = (
     ("onboarding", 0.05),
     ("roi_review", 0.04),
     ("product_feedback", 0.20),
+)
+SEAT_PRICE = (40.0, 45.0, 50.0)  # MRR per licensed seat, per segment: seats follow MRR
+UTILISATION = ((0.38, 0.66), (0.70, 0.92), (0.86, 1.14))  # share of seats in use per segment (low, high)
+RAMP_MONTHS = 4  # months after the contract start to reach full use
+# milestone -> (chance, first day, last day) after contract_start when onboarded within 30 days, and when later
+MILESTONES = (
+    ("admin_trained", (0.97, 3, 35), (0.80, 30, 90)),
+    ("first_report", (0.92, 14, 100), (0.70, 45, 200)),
+    ("integration_live", (0.88, 40, 175), (0.65, 110, 330)),
+    ("deployed_sso", (0.80, 20, 150), (0.50, 60, 280)),
 )
 SOURCES = {
     "expansion": (("csm", 0.45), ("sales", 0.30), ("marketing", 0.15), ("partner", 0.10)),
@@ -403,6 +416,72 @@ def opportunities(acc: pl.DataFrame, grid: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def usage(acc: pl.DataFrame, grid: pl.DataFrame) -> pl.DataFrame:
+    """Product usage: every account in every month of the window (200,000 accounts x 36 months for M).
+
+    A paying month has licensed seats bought with its MRR and active users ramping up over the first months;
+    any other month (before the contract, after churn) has 0 active users and no seat count. Enterprise
+    uses about half its seats, SMB sometimes more than it pays for.
+    """
+    months = pl.DataFrame({"m": pl.int_range(0, MONTHS, dtype=pl.Int64, eager=True)})
+    paying = grid.filter(pl.col("paying")).select("idx", "m", "mrr")
+    rows = (
+        acc.select("idx", "account_id", "seg", "start_idx")
+        .join(months, how="cross")
+        .join(paying, on=["idx", "m"], how="left")
+    )
+    account, am = pl.col("idx").cast(pl.UInt64), (pl.col("idx") * MONTHS + pl.col("m")).cast(pl.UInt64)
+    seg = pl.col("seg")
+    low = pl.when(seg == 0).then(UTILISATION[0][0]).when(seg == 1).then(UTILISATION[1][0]).otherwise(UTILISATION[2][0])
+    high = pl.when(seg == 0).then(UTILISATION[0][1]).when(seg == 1).then(UTILISATION[1][1]).otherwise(UTILISATION[2][1])
+    price = pl.when(seg == 0).then(SEAT_PRICE[0]).when(seg == 1).then(SEAT_PRICE[1]).otherwise(SEAT_PRICE[2])
+    seats = (pl.col("mrr") / price).round(0).clip(lower_bound=1).cast(pl.Int64)
+    ramp = ((pl.col("m") - pl.col("start_idx") + 1) / RAMP_MONTHS).clip(0.2, 1.0)
+    share = (low + (high - low) * uniform(account, 100)) * ramp * (0.93 + 0.14 * uniform(am, 101))
+    return (
+        rows.sort("idx", "m")
+        .with_columns(licensed_seats=pl.when(pl.col("mrr") > 0).then(seats))
+        .select(
+            "idx",
+            "account_id",
+            "m",
+            active_users=(pl.col("licensed_seats") * share).round(0).cast(pl.Int64).fill_null(0),
+            licensed_seats="licensed_seats",
+        )
+    )
+
+
+def milestones(acc: pl.DataFrame) -> pl.DataFrame:
+    """Adoption milestones of onboarded accounts: mostly reached by those onboarded within 30 days.
+
+    About 5% are logged a second time later, capitalised (``First_Report``): the earliest counts.
+    """
+    parts = []
+    onboarded = acc.filter(pl.col("start_day").is_not_null() & pl.col("onboard_day").is_not_null())
+    on_time = (pl.col("onboard_day") - pl.col("start_day")) <= 30
+    for number, (name, (chance, first, last), (late_chance, late_first, late_last)) in enumerate(MILESTONES):
+        key = (pl.col("idx") * 8 + number).cast(pl.UInt64)
+        reached = pl.when(on_time).then(pl.lit(chance)).otherwise(pl.lit(late_chance)) > uniform(key, 110)
+        low = pl.when(on_time).then(first).otherwise(late_first)
+        span = pl.when(on_time).then(last - first + 1).otherwise(late_last - late_first + 1)
+        day = pl.col("start_day") + low + (uniform(key, 111) * span).floor().cast(pl.Int64)
+        rows = onboarded.filter(reached & ((pl.lit(name) != "deployed_sso") | (pl.col("seg") == 0))).select(
+            "idx", "account_id", milestone=pl.lit(name), day=day, order=pl.lit(2 * number), key=key
+        )
+        again = rows.filter(uniform(pl.col("key"), 112) < 0.05).with_columns(
+            milestone=pl.lit(name.title()),
+            day=pl.col("day") + 20 + (uniform(pl.col("key"), 113) * 100).floor().cast(pl.Int64),
+            order=pl.lit(2 * number + 1),
+        )
+        parts += [rows, again]
+    return (
+        pl.concat(parts)
+        .filter(pl.col("day") < EXPORT)
+        .sort("idx", "order")
+        .select("idx", "account_id", "milestone", "day")
+    )
+
+
 def activities(grid: pl.DataFrame, n_csms: int) -> pl.DataFrame:
     """CSM touches in business hours; ~12% carry the csm_id of a colleague, the rest the owner (empty)."""
     rows = explode_counts(grid, 80, ACTIVITY_RATE)
@@ -547,7 +626,10 @@ def generate(size: str, out: Path, *, quiet: bool = False) -> dict[str, int]:
                     occurred_at=as_datetime(pl.col("occurred_s")),
                 ),
             )
-            del a, o, grid, acc
+            u = usage(acc, grid)
+            writer.write("usage", u.with_columns(month=pl.col("m").replace_strict(list(range(MONTHS)), MONTH_LABEL)))
+            writer.write("milestones", milestones(acc).with_columns(achieved_at=as_date(pl.col("day"))))
+            del a, o, u, grid, acc
             if not quiet:
                 print(f"  accounts {hi:>9,} / {n_accounts:,}  ({time.perf_counter() - started:.0f} s)", file=sys.stderr)
     finally:

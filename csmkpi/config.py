@@ -79,6 +79,8 @@ TableName = Literal[
     "opportunities",
     "activities",
     "assignments",
+    "usage",
+    "milestones",
 ]
 TABLE_NAMES: tuple[str, ...] = get_args(TableName)
 

@@ -24,7 +24,17 @@ from csmkpi.schemas import TABLES, default_file, table_spec
 from csmkpi.validation import RULE_COLUMNS, NumberFormat, TableOptions, validate_table
 
 EXTENSIONS = (".csv", ".tsv", ".txt", ".parquet")
-EVENT_TABLES = ("mrr", "subscriptions", "tickets", "surveys", "opportunities", "activities", "assignments")
+EVENT_TABLES = (
+    "mrr",
+    "subscriptions",
+    "tickets",
+    "surveys",
+    "opportunities",
+    "activities",
+    "assignments",
+    "usage",
+    "milestones",
+)
 
 
 @dataclass

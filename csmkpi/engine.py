@@ -7,7 +7,7 @@ units -> attribution -> group -> rollup, all KPIs collected in one
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -212,27 +212,69 @@ def revenue_snapshot(run: Run) -> Snapshot:
     return Snapshot(run.period.last_month, run.period.last_month)  # no revenue: its metrics say so
 
 
-def _snapshots(snapshot: Snapshot) -> dict[str, date]:
-    return {"revenue": snapshot.month} if snapshot.month is not None else {}
+def usage_snapshot(run: Run) -> Snapshot:
+    """The end snapshot month the usage data can give the run's period (the same rule as revenue)."""
+    data = run.data
+    if "usage" in data.tables:
+        return end_snapshot(run.period, data.last_month("usage"), str(data.files["usage"]))
+    return Snapshot(run.period.last_month, run.period.last_month)  # no usage: its metrics say so
 
 
-def kpi_units(run: Run, kpi: Kpi, by: str, tables: dict[str, pl.LazyFrame]) -> pl.LazyFrame:
-    """The KPI's unit rows with ``owner`` and ``group``; raises ``MetricError`` when not computable."""
-    snapshot = revenue_snapshot(run)
-    if needs_revenue(kpi) and snapshot.month is None:
-        raise MetricError(snapshot.warning(run.period, [kpi.id]).message)  # type: ignore[union-attr]
-    return with_group(attribute(metric_units(run, kpi, tables, snapshot), tables), by, tables)
+# Kinds of snapshot data, by the name a metric gives in its ``tables``: each has an end month per period.
+SNAPSHOT_KINDS: dict[str, Callable[[Run], Snapshot]] = {"revenue": revenue_snapshot, "usage": usage_snapshot}
+
+
+def snapshots(run: Run) -> dict[str, Snapshot]:
+    """The end snapshot of every kind of snapshot data for the run's period."""
+    return {kind: find(run) for kind, find in SNAPSHOT_KINDS.items()}
+
+
+def needs(kpi: Kpi, kind: str) -> bool:
+    """Whether the KPI reads snapshot data of ``kind`` (``revenue``: mrr or subscriptions; ``usage``)."""
+    return kind in kpi.metric.tables
 
 
 def needs_revenue(kpi: Kpi) -> bool:
     """Whether the KPI reads revenue snapshots (mrr or subscriptions)."""
-    return "revenue" in kpi.metric.tables
+    return needs(kpi, "revenue")
 
 
-def metric_units(run: Run, kpi: Kpi, tables: dict[str, pl.LazyFrame], snapshot: Snapshot | None = None) -> pl.LazyFrame:
+def _missing(kpi: Kpi, found: Mapping[str, Snapshot]) -> list[str]:
+    """The kinds of snapshot data the KPI needs whose end month the data cannot give."""
+    return [kind for kind, snapshot in found.items() if needs(kpi, kind) and snapshot.month is None]
+
+
+def _months(found: Mapping[str, Snapshot]) -> dict[str, date]:
+    return {kind: snapshot.month for kind, snapshot in found.items() if snapshot.month is not None}
+
+
+def kpi_units(run: Run, kpi: Kpi, by: str, tables: dict[str, pl.LazyFrame]) -> pl.LazyFrame:
+    """The KPI's unit rows with ``owner`` and ``group``; raises ``MetricError`` when not computable."""
+    found = snapshots(run)
+    for kind in _missing(kpi, found):
+        raise MetricError(found[kind].warning(run.period, [kpi.id]).message)  # type: ignore[union-attr]
+    return with_group(attribute(metric_units(run, kpi, tables, found), tables), by, tables)
+
+
+def context(run: Run, tables: dict[str, pl.LazyFrame], found: Mapping[str, Snapshot] | None = None) -> Context:
+    """What a metric's function sees for the run's period."""
+    months = _months(found if found is not None else snapshots(run))
+    return Context(run.period, tables, run.config.attribution, months)
+
+
+def metric_units(
+    run: Run, kpi: Kpi, tables: dict[str, pl.LazyFrame], found: Mapping[str, Snapshot] | None = None
+) -> pl.LazyFrame:
     """The KPI's unit rows as its metric yields them; raises ``MetricError`` when not computable."""
-    snapshots = _snapshots(snapshot if snapshot is not None else revenue_snapshot(run))
-    return kpi.metric.units(Context(run.period, tables, run.config.attribution, snapshots), kpi.params)
+    return kpi.metric.units(context(run, tables, found), kpi.params)
+
+
+def metric_warnings(run: Run, kpi: Kpi, tables: dict[str, pl.LazyFrame], found: Mapping[str, Snapshot]) -> list[Issue]:
+    """The metric's doubts about the data of a computable KPI, as warnings."""
+    if kpi.metric.warnings is None:
+        return []
+    messages = kpi.metric.warnings(context(run, tables, found), kpi.params)
+    return [Issue("warning", f"KPI {kpi.id!r} ({kpi.metric.name}): {message}") for message in messages]
 
 
 def _owned_units(
@@ -310,18 +352,21 @@ def score_run(run: Run, by: str) -> Scorecard:
     tables = run.data.lazy()
     group_members = members(by, tables).collect()
     warnings = list(run.warnings)
-    snapshot = revenue_snapshot(run)
-    stale = [kpi.id for kpi in run.kpis if needs_revenue(kpi) and snapshot.month is None]
-    if (missing := snapshot.warning(run.period, stale)) is not None:
-        warnings.append(missing)
+    found = snapshots(run)
+    for kind, snapshot in found.items():  # one warning per file, naming every KPI it leaves without data
+        stale = [kpi.id for kpi in run.kpis if kind in _missing(kpi, found)]
+        if (missing := snapshot.warning(run.period, stale)) is not None:
+            warnings.append(missing)
     computable: dict[str, pl.LazyFrame] = {}
     for kpi in run.kpis:
-        if kpi.id in stale:
+        if _missing(kpi, found):
             continue  # no data, never zeros
         try:
-            computable[kpi.id] = metric_units(run, kpi, tables, snapshot)
+            computable[kpi.id] = metric_units(run, kpi, tables, found)
         except MetricError as exc:
             warnings.append(Issue("warning", f"KPI {kpi.id!r} ({kpi.metric.name}) is not computable: {exc}"))
+            continue
+        warnings.extend(metric_warnings(run, kpi, tables, found))
     owned = _owned_units(computable, {k.id: k.aggregation for k in run.kpis}, by, tables)
     plans: dict[str, pl.LazyFrame] = {}
     for kpi in run.kpis:
@@ -360,7 +405,9 @@ def score_run(run: Run, by: str) -> Scorecard:
         warnings=tuple(warnings),
         inputs=(run.config.path, *run.data.files.values(), *run.data.folder_files),
         notes=tuple(
-            note for note in [snapshot.note("revenue", run.period)] if note and any(map(needs_revenue, run.kpis))
+            note
+            for kind, snapshot in found.items()
+            if any(needs(kpi, kind) for kpi in run.kpis) and (note := snapshot.note(kind, run.period))
         ),
     )
 

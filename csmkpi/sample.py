@@ -933,6 +933,95 @@ def activity_rows(activities: list[Activity]) -> list[list[str]]:
     ]
 
 
+# ---------------------------------------------------------------- usage and milestones
+
+# Usage and milestones draw from their own seeded stream, so the other tables do not change with them.
+ADOPTION_SEED = SEED + 15
+# MRR dollars per licensed seat: an account's seats follow its MRR (an expansion buys seats).
+SEAT_PRICE = {"Enterprise": 40, "Mid-Market": 45, "SMB": 50}
+# The share of seats in use once an account is ramped up, drawn per account. Enterprise buys large seat
+# packs it grows into slowly (shelfware); SMB accounts share logins and some use more seats than they pay for.
+UTILISATION = {"Enterprise": (0.38, 0.66), "Mid-Market": (0.70, 0.92), "SMB": (0.86, 1.14)}
+RAMP_MONTHS = 4  # months after contract_start to reach full use
+CHURN_FADE = {1: 0.45, 2: 0.6, 3: 0.8}  # months before churn: share of usage left
+NO_SEAT_COUNT = ("A002", "A019", "A046")  # legacy plans without a seat count: licensed_seats empty
+NO_TELEMETRY = ("A047",)  # product analytics never connected: no usage rows at all
+ZERO_SEATS = ("A059",)  # seats not provisioned yet in its first month (0 licensed seats)
+# Milestone -> (chance and days range when onboarded on time, chance and days range when onboarded late).
+# Accounts onboarded on time mostly get their integration live within 180 days; late ones often do not.
+MILESTONE_PLAN: dict[str, tuple[tuple[float, int, int], tuple[float, int, int]]] = {
+    "admin_trained": ((0.97, 3, 35), (0.8, 30, 90)),
+    "first_report": ((0.92, 14, 100), (0.7, 45, 200)),
+    "integration_live": ((0.88, 40, 175), (0.65, 110, 330)),
+    "deployed_sso": ((0.8, 20, 150), (0.5, 60, 280)),  # Enterprise only
+}
+PILOT_SHARE = 0.08  # accounts that trained their admins during a pilot, before the contract started
+RELOGGED_SHARE = 0.07  # milestones logged again later by the CRM, capitalised (the earliest row counts)
+
+
+def seats_of(account: Account, month: int) -> int:
+    """Licensed seats in a month: the MRR bought at the segment's seat price."""
+    return max(1, round(account.mrr[month] / 100 / SEAT_PRICE[account.segment]))
+
+
+def usage_share(account: Account, month: int, target: float) -> float:
+    """The share of seats in use: ramping up after the contract start, fading before churn."""
+    start = account.contract_start
+    ramp = 1.0 if start is None else min(1.0, (month - month_of(start) + 1) / RAMP_MONTHS)
+    fade = 1.0
+    if account.churn_month is not None and 0 < account.churn_month - month <= 3:
+        fade = CHURN_FADE[account.churn_month - month]
+    return target * max(ramp, 0.2) * fade
+
+
+def usage_rows(accounts: list[Account]) -> list[list[str]]:
+    """Return the usage.csv rows: one per paying account and month, by account then month."""
+    rng = random.Random(ADOPTION_SEED)
+    rows = []
+    for account in accounts:
+        target = rng.uniform(*UTILISATION[account.segment])
+        paying = [m for m in sorted(account.mrr) if account.mrr[m] > 0]
+        for month in paying:
+            seats = seats_of(account, month)
+            users = round(seats * usage_share(account, month, target) * rng.uniform(0.93, 1.07))
+            if account.account_id in NO_TELEMETRY:
+                continue
+            written = "" if account.account_id in NO_SEAT_COUNT else str(seats)
+            if account.account_id in ZERO_SEATS and month == paying[0]:
+                written = "0"
+            rows.append([account.account_id, month_label(month), str(users), written])
+    return rows
+
+
+def milestone_days(rng: random.Random, account: Account, milestone: str) -> int | None:
+    """Days from contract_start to a milestone, or None when the account never reaches it."""
+    start, onboarded = account.contract_start, account.onboarded_at
+    if start is None or onboarded is None or (milestone == "deployed_sso" and account.segment != "Enterprise"):
+        return None
+    on_time, late = MILESTONE_PLAN[milestone]
+    chance, low, high = on_time if onboarded <= start + timedelta(days=30) else late
+    if milestone == "admin_trained" and rng.random() < PILOT_SHARE:
+        return -rng.randint(5, 40)
+    return rng.randint(low, high) if rng.random() < chance else None
+
+
+def milestone_rows(accounts: list[Account]) -> list[list[str]]:
+    """Return the milestones.csv rows (achieved by the export date), in date order."""
+    rng = random.Random(ADOPTION_SEED + 1)
+    found: list[tuple[date, str, str]] = []
+    for account in accounts:
+        for milestone in MILESTONE_PLAN:
+            days = milestone_days(rng, account, milestone)
+            if days is None or account.contract_start is None:
+                continue
+            day = account.contract_start + timedelta(days=days)
+            found.append((day, account.account_id, milestone))
+            if rng.random() < RELOGGED_SHARE:
+                found.append((day + timedelta(days=rng.randint(20, 120)), account.account_id, milestone.title()))
+    found.sort()
+    return [[account_id, milestone, fmt_date(day)] for day, account_id, milestone in found if day <= WINDOW_END]
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -973,6 +1062,8 @@ def build_tables() -> dict[str, list[list[str]]]:
         "opportunities": opportunity_rows(deals),
         "activities": activity_rows(build_activities(rng, accounts)),
         "assignments": assignment_rows(),
+        "usage": usage_rows(accounts),
+        "milestones": milestone_rows(accounts),
     }
 
 

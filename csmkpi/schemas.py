@@ -138,6 +138,23 @@ class Assignments(TableSchema):
     end_date: date | None = None
 
 
+class Usage(TableSchema):
+    """usage.csv: product adoption per account and month (a missing row means no usage known)."""
+
+    account_id: str
+    month: Annotated[date, Month]
+    active_users: Annotated[int, Field(ge=0)]
+    licensed_seats: Annotated[int, Field(ge=0)] | None = None
+
+
+class Milestones(TableSchema):
+    """milestones.csv: adoption milestones reached; several rows per account and milestone, the earliest counts."""
+
+    account_id: str
+    milestone: str
+    achieved_at: date
+
+
 @dataclass(frozen=True)
 class TableInfo:
     """A table's model plus the facts a model cannot say by itself."""
@@ -156,6 +173,8 @@ TABLES: dict[str, TableInfo] = {
     "opportunities": TableInfo(Opportunities, ("opportunity_id",)),
     "activities": TableInfo(Activities, ("activity_id",)),
     "assignments": TableInfo(Assignments),
+    "usage": TableInfo(Usage, ("account_id", "month")),
+    "milestones": TableInfo(Milestones),
 }
 
 

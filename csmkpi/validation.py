@@ -33,7 +33,8 @@ _BOOLEANS_ANY_CASE = {
     for spelling in product(*({c, c.upper()} for c in word))
 }
 MAX_NUMBER = 1e18
-CASEFOLDED = {("opportunities", "source"), ("activities", "type")}  # enum-like free text (SPEC §4)
+# Enum-like free text (SPEC §4), and milestone names (SPEC §2): matched trimmed and case-insensitively.
+CASEFOLDED = {("opportunities", "source"), ("activities", "type"), ("milestones", "milestone")}
 
 
 @dataclass(frozen=True)

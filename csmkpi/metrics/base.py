@@ -81,7 +81,11 @@ class Context:
     @property
     def end_month(self) -> date:
         """The month of the end MRR snapshot: P's last month, or the latest month present in a partial P."""
-        return self.snapshots.get("revenue", self.period.last_month)
+        return self.snapshot_month("revenue")
+
+    def snapshot_month(self, kind: str) -> date:
+        """The end snapshot month of ``kind`` (``revenue``, ``usage``): P's last month, or the latest present."""
+        return self.snapshots.get(kind, self.period.last_month)
 
     def table(self, name: str) -> pl.LazyFrame:
         """Return a typed table; raise ``MetricError`` when it was not provided."""
@@ -170,6 +174,9 @@ class Metric(Generic[P]):
     # A metric reporting several numbers (mrr_movements) splits one KPI into variants:
     # (id suffix, label suffix, params) each.
     variants: Callable[[P], list[tuple[str, str, P]]] | None = None
+    # Doubts about the data the metric still computes through (a milestone no row names): one message each,
+    # reported as warnings of the KPI.
+    warnings: Callable[[Context, P], list[str]] | None = None
 
     def aggregation_for(self, params: P) -> Aggregation:
         """The aggregation, which may depend on the params (``share: true`` makes a sum a ratio)."""

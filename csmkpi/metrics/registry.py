@@ -32,6 +32,8 @@ BUILTINS = (
     "referenceable_rate",
     "arr_managed",
     "cost_to_serve",
+    "usage",
+    "milestones",
 )
 ENTRY_POINT_GROUP = "csmkpi.metrics"
 

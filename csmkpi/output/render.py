@@ -149,10 +149,11 @@ def _type_text(annotation: Any) -> str:
 
 
 def params_text(model: type) -> list[str]:
-    """One ``name: type = default`` line per param of a metric's params model."""
+    """One ``name: type = default`` line per param of a metric's params model (``(required)`` without one)."""
     fields = getattr(model, "model_fields", {})
     return [
-        f"{name}: {_type_text(info.annotation)} = {info.get_default(call_default_factory=True)!r}"
+        f"{name}: {_type_text(info.annotation)} "
+        + ("(required)" if info.is_required() else f"= {info.get_default(call_default_factory=True)!r}")
         for name, info in fields.items()
     ]
 

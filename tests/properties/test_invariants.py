@@ -3,7 +3,8 @@
 Each example is a tiny company written as CSV files into a fresh temporary folder: csms with
 teams (some without), accounts with owners (some empty, some unknown to csms.csv), mrr over a
 few months with zeros and gaps, optional ownership changes, surveys, tickets and
-opportunities, plus events of an account that accounts.csv lacks. The invariants:
+opportunities, product usage (over-use, empty and 0 seats, months without a row) and milestones
+(names in any case, several rows per account), plus events of an account that accounts.csv lacks. The invariants:
 
 - the order of the rows (and of the columns) of every file changes no output number;
 - ``ALL`` pools the groups: Σ numerators, Σ denominators and Σ sample sizes over every group,
@@ -52,6 +53,9 @@ kpis:
   - {id: fcr, metric: fcr, target: 0.4, weight: 10}
   - {id: ecr, metric: expansion_close_rate, params: {sources: [csm], weight: count}, target: 0.5, weight: 5}
   - {id: ecr_arr, metric: expansion_close_rate, params: {sources: [csm, partner], weight: amount}, target: 0.5}
+  - {id: seats, metric: seat_utilisation, target: 0.75, weight: 5}
+  - {id: growth, metric: adoption_growth, target: 1.02, weight: 5}
+  - {id: sso, metric: milestone_on_time, params: {milestone: Deployed_SSO, days: 60}, target: 0.8, weight: 5}
 """
 # Every built-in metric, for the invariants that must hold for all of them.
 EVERY_METRIC = """\
@@ -82,8 +86,12 @@ kpis:
   - {id: arr_per_csm, metric: arr_per_csm}
   - {id: accounts_per_csm, metric: accounts_per_csm}
   - {id: cost_to_serve, metric: cost_to_serve, target: 0.2, better: lower}
+  - {id: seats, metric: seat_utilisation}
+  - {id: growth, metric: adoption_growth}
+  - {id: sso, metric: milestone_on_time, params: {milestone: deployed_sso, days: 60}}
+  - {id: report, metric: milestone_on_time, params: {milestone: first_report, days: 0}}
 """
-SHARES = ("logo_churn", "revenue_churn", "csat", "fcr", "ecr", "ecr_arr", "grr")
+SHARES = ("logo_churn", "revenue_churn", "csat", "fcr", "ecr", "ecr_arr", "grr", "sso")
 AS_OF = date(2026, 10, 15)
 PERIODS: list[tuple[str | None, date | None, date | None]] = [
     ("2026-Q3", None, None),
@@ -253,6 +261,27 @@ def companies(draw: st.DrawFn) -> Company:
         }
         for i in range(draw(st.integers(min_value=0, max_value=10)))
     ]
+    usage = [
+        {
+            "account_id": a,
+            "month": m if draw(st.booleans()) else f"{m}-{draw(st.sampled_from(['01', '15', '28']))}",  # a date in M
+            "active_users": draw(st.sampled_from(["0", "3", "12", "40"])),
+            "licensed_seats": draw(st.sampled_from(["", "0", "10", "25"])),  # over-use, empty and 0 seats
+        }
+        for a in with_unknown
+        for m in MONTHS
+        if draw(st.integers(min_value=0, max_value=3)) > 0  # no usage known for about a quarter of the months
+    ]
+    milestones = [
+        {
+            "account_id": draw(accounts_st),
+            # several rows per account and milestone; names in any case, padded; another milestone
+            "milestone": draw(st.sampled_from(["deployed_sso", "Deployed_SSO", " deployed_sso ", "first_report"])),
+            "achieved_at": draw(st.sampled_from(["2026-01-15", "2026-06-01"])) if draw(st.booleans())
+            else draw(day_in_play).isoformat(),
+        }
+        for _ in range(draw(st.integers(min_value=0, max_value=10)))
+    ]  # fmt: skip
     company = Company(
         attribution=draw(st.sampled_from(["period_start", "period_end"])), period=draw(st.sampled_from(PERIODS))
     )
@@ -273,6 +302,8 @@ def companies(draw: st.DrawFn) -> Company:
             opportunities,
         ),
         "activities": (["activity_id", "account_id", "type", "occurred_at", "csm_id"], activities),
+        "usage": (["account_id", "month", "active_users", "licensed_seats"], usage),
+        "milestones": (["account_id", "milestone", "achieved_at"], milestones),
     }
     if assignments:
         company.tables["assignments"] = (["account_id", "csm_id", "start_date", "end_date"], assignments)
@@ -424,6 +455,7 @@ def test_every_dimension_has_the_all_row_of_by_csm(company: Company, by: str) ->
 
 
 TARGETS = {"nrr": 1.02, "nrr_12m": 1.0, "grr": 0.92, "csat": 0.9, "nps": 30.0, "fcr": 0.4, "ecr": 0.5, "ecr_arr": 0.5}
+TARGETS |= {"seats": 0.75, "growth": 1.02, "sso": 0.8}
 LOWER = {"logo_churn": 0.03, "revenue_churn": 0.02}
 
 

@@ -335,7 +335,7 @@ def test_unknown_table_is_reported_at_its_key() -> None:
     text = "version: 1\ndata:\n  tables:\n    account: {file: a.csv}\nkpis: [{id: a, metric: m}]\n"
     assert one_problem(text) == (
         "kpis.yaml:4:5: data.tables.account: Input should be 'accounts', 'csms', 'mrr', 'subscriptions', "
-        "'tickets', 'surveys', 'opportunities', 'activities' or 'assignments'"
+        "'tickets', 'surveys', 'opportunities', 'activities', 'assignments', 'usage' or 'milestones'"
     )
 
 
@@ -777,4 +777,6 @@ def test_table_names() -> None:
         "opportunities",
         "activities",
         "assignments",
+        "usage",
+        "milestones",
     )
