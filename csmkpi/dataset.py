@@ -7,21 +7,26 @@ are not in csms) are warnings: such units roll up as ``(unassigned)``.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from csmkpi.cache import Validated
 from csmkpi.errors import DataError, InputMissingError, Issue
 from csmkpi.loading import LINE, ByteScan, TableSource, read_table, scan_ahead
 from csmkpi.schemas import TABLES, default_file, table_spec
 from csmkpi.validation import RULE_COLUMNS, NumberFormat, TableOptions, validate_table
+
+if TYPE_CHECKING:
+    from csmkpi.cache import Cache
 
 EXTENSIONS = (".csv", ".tsv", ".txt", ".parquet")
 EVENT_TABLES = (
@@ -37,11 +42,53 @@ EVENT_TABLES = (
 )
 
 
+class Tables(Mapping[str, pl.DataFrame]):
+    """The typed tables of a run, by name: in memory, or Parquet scans of the cache read on first use.
+
+    Queries should start from ``lazy``, so that a scan reads only the rows and columns they keep.
+    """
+
+    def __init__(
+        self, frames: Mapping[str, pl.DataFrame | pl.LazyFrame] | None = None, handles: Iterable[object] = ()
+    ) -> None:
+        """Tables from frames or scans; ``handles``: the open cache entries the scans read through."""
+        self._frames: dict[str, pl.DataFrame | pl.LazyFrame] = dict(frames or {})
+        self._handles = list(handles)  # kept while the tables live: a scan reads its entry by descriptor
+
+    def __getitem__(self, name: str) -> pl.DataFrame:
+        """The whole table in memory (a scan is collected once)."""
+        frame = self._frames[name]
+        if isinstance(frame, pl.LazyFrame):
+            frame = self._frames[name] = frame.collect()
+        return frame
+
+    def __contains__(self, name: object) -> bool:
+        """Whether the run has this table (without reading it)."""
+        return name in self._frames
+
+    def __iter__(self) -> Iterator[str]:
+        """Table names, in load order."""
+        return iter(self._frames)
+
+    def __len__(self) -> int:
+        """How many tables."""
+        return len(self._frames)
+
+    def lazy(self, name: str) -> pl.LazyFrame:
+        """A table as a LazyFrame (``__line`` included)."""
+        return self._frames[name].lazy()
+
+    def height(self, name: str) -> int:
+        """A table's row count (a scan reads it from the Parquet metadata)."""
+        frame = self._frames[name]
+        return frame.height if isinstance(frame, pl.DataFrame) else int(frame.select(pl.len()).collect().item())
+
+
 @dataclass
 class Dataset:
     """Typed tables of a run (only those present) and the warnings found loading them."""
 
-    tables: dict[str, pl.DataFrame] = field(default_factory=dict)
+    tables: Tables = field(default_factory=Tables)
     warnings: list[Issue] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
     folder_files: tuple[Path, ...] = ()  # every file of the data folder, read or not: never an output
@@ -50,12 +97,13 @@ class Dataset:
     def last_month(self, table: str) -> date | None:
         """The latest month of a snapshot table (mrr, usage) with at least one row; None when it has none."""
         if table not in self._last_months:
-            self._last_months[table] = self.tables[table]["month"].max()  # type: ignore[assignment]
+            latest = self.tables.lazy(table).select(pl.col("month").max()).collect().item()
+            self._last_months[table] = latest
         return self._last_months[table]
 
     def lazy(self) -> dict[str, pl.LazyFrame]:
         """Return the tables as LazyFrames without the line column."""
-        return {name: frame.drop(LINE).lazy() for name, frame in self.tables.items()}
+        return {name: self.tables.lazy(name).drop(LINE) for name in self.tables}
 
 
 def dimension_columns(by: str) -> dict[str, set[str]]:
@@ -145,6 +193,36 @@ def _options(options: Any) -> TableOptions:
     )
 
 
+def _settings(
+    table: str, source: TableSource, wanted: list[str], options: TableOptions, levels: Mapping[str, str] | None
+) -> dict[str, object]:
+    """What, besides the file, decides a validated table: the cache's key (SPEC section 9)."""
+    return {
+        "table": table,
+        "columns": sorted(wanted),
+        "mapping": sorted(source.columns.items()),
+        "delimiter": source.delimiter,
+        "encoding": source.encoding,
+        "date_format": options.date_format,
+        "number_format": dataclasses.astuple(options.number_format) if options.number_format else None,
+        "levels": sorted((levels or {}).items()),
+    }
+
+
+def read_validated(
+    source: TableSource,
+    wanted: list[str],
+    required: list[str],
+    options: TableOptions,
+    levels: Mapping[str, str] | None,
+    scanned: ByteScan | None = None,
+) -> Validated:
+    """Read one table and run every check on it; raise ``DataError`` when it cannot be read as a table."""
+    raw = read_table(source, wanted, required, scanned)
+    frame, issues = validate_table(raw, options, levels)
+    return Validated(frame, issues)
+
+
 def load(
     data_dir: Path,
     needed: Mapping[str, Iterable[str]],
@@ -152,8 +230,9 @@ def load(
     levels: Mapping[str, str] | None = None,
     *,
     all_columns: bool = False,
+    cache: Cache | None = None,
 ) -> Dataset:
-    """Read and validate the needed tables; raise ``DataError`` listing every error."""
+    """Read and validate the needed tables (through ``cache`` when given); raise ``DataError`` listing every error."""
     data_dir = Path(os.path.normpath(data_dir))  # "configs/../sample_data" reads better as "sample_data"
     if not data_dir.is_dir():
         raise InputMissingError(f"{data_dir}: data directory not found (set data.dir in the config or pass --data)")
@@ -164,7 +243,7 @@ def load(
         if (table in needed or all_columns) and (source := _source(table, data_dir, table_options.get(table)))
     }
     found: dict[str, list[Issue]] = {}
-    loaded: dict[str, pl.DataFrame] = {}
+    loaded: dict[str, Validated] = {}
     ready = {table: threading.Event() for table in sources}  # set when a table is loaded or has failed
 
     def load_one(table: str, source: TableSource, scanned: ByteScan | None = None) -> None:
@@ -172,12 +251,20 @@ def load(
             specs = table_spec(table)
             required = [name for name, spec in specs.items() if spec.required]
             wanted = list(specs) if all_columns else [c for c in specs if c in _with_rule_columns(table, needed[table])]
+            options = _options(table_options.get(table))
+
+            def read() -> Validated:
+                return read_validated(source, wanted, required, options, levels, scanned)
+
             try:
-                raw = read_table(source, wanted, required, scanned)
+                if cache is None:
+                    loaded[table] = read()
+                else:
+                    loaded[table] = cache.table(source.path, _settings(table, source, wanted, options, levels), read)
             except DataError as exc:
                 found[table] = list(exc.issues)
                 return
-            loaded[table], found[table] = validate_table(raw, _options(table_options.get(table)), levels)
+            found[table] = loaded[table].issues
         finally:
             ready[table].set()
 
@@ -192,7 +279,7 @@ def load(
         pending: list[Future[Any]] = [side.submit(load_one, table, source) for table, source in small]
         ahead = {table: side.submit(scan_ahead, source) for table, source in large[1:]}
         pending.extend(ahead.values())
-        crossing = side.submit(_cross_check, [t for t, _ in small + large], sources, loaded, ready)
+        crossing = side.submit(_cross_check, [t for t, _ in small + large], sources, loaded, ready, cache)
         try:
             for table, source in large:
                 load_one(table, source, ahead[table].result() if table in ahead else None)
@@ -208,7 +295,10 @@ def load(
     issues = [issue for table in sources for issue in found.get(table, [])]  # in table order
     errors = [i for i in issues if i.level == "error"]
     dataset.warnings.extend(i for i in issues if i.level != "error")
-    dataset.tables = {table: loaded[table] for table in sources if table in loaded}
+    dataset.tables = Tables(
+        {table: loaded[table].frame for table in sources if table in loaded},
+        [v.handle for v in loaded.values() if v.handle is not None],
+    )
     dataset.files = {table: sources[table].path for table in dataset.tables}
     if errors:
         raise DataError(f"the data has {len(errors)} problem{'s' if len(errors) != 1 else ''}", errors)
@@ -219,18 +309,31 @@ def load(
 def _cross_check(
     order: list[str],
     sources: Mapping[str, TableSource],
-    loaded: Mapping[str, pl.DataFrame],
+    loaded: Mapping[str, Validated],
     ready: Mapping[str, threading.Event],
+    cache: Cache | None = None,
 ) -> dict[CrossCheck, Issue | None]:
-    """Run each cross-table check whose tables are present as soon as both are loaded (``order``: expected)."""
+    """Run each cross-table check whose tables are present as soon as both are loaded (``order``: expected).
+
+    When both tables are in the cache, so is the check's result.
+    """
     position = {table: i for i, table in enumerate(order)}
     present = [c for c in CROSS_CHECKS if c.table in sources and c.known in sources]
     crossed: dict[CrossCheck, Issue | None] = {}
     for check in sorted(present, key=lambda c: max(position[c.table], position[c.known])):
         ready[check.table].wait()
         ready[check.known].wait()
-        if check.table in loaded and check.known in loaded:
-            crossed[check] = check.run(loaded[check.table], loaded[check.known], sources[check.table])
+        if check.table not in loaded or check.known not in loaded:
+            continue
+        table, known = loaded[check.table], loaded[check.known]
+
+        def run(check: CrossCheck = check, table: Validated = table, known: Validated = known) -> Issue | None:
+            return check.run(table.frame, known.frame, sources[check.table])
+
+        if cache is not None and table.key is not None and known.key is not None:
+            crossed[check] = cache.crossed(f"{check.table}.{check.column}", (table.key, known.key), run)
+        else:
+            crossed[check] = run()
     return crossed
 
 
@@ -243,24 +346,36 @@ class CrossCheck:
     known: str
     message: str
 
-    def run(self, frame: pl.DataFrame, known: pl.DataFrame, source: TableSource) -> Issue | None:
-        """The warning for the unknown values of ``frame`` (first one and how many more), or None."""
-        if self.column not in frame.columns:
+    def run(
+        self, frame: pl.DataFrame | pl.LazyFrame, known: pl.DataFrame | pl.LazyFrame, source: TableSource
+    ) -> Issue | None:
+        """The warning for the unknown values of ``frame`` (the first by line, and how many more), or None.
+
+        The first by line, not by row: a table read from the cache is in event-date order.
+        """
+        if self.column not in frame.lazy().collect_schema().names():
             return None
         column = pl.col(self.column)
-        unknown = frame.filter(column.is_not_null() & ~column.is_in(known[self.column].implode()))
-        if unknown.is_empty():
+        ids = known.lazy().select(self.column).collect()[self.column]
+        summary = (
+            frame.lazy()
+            .select(self.column, LINE)
+            .filter(column.is_not_null() & ~column.is_in(ids.implode()))
+            .select(pl.len().alias("count"), pl.col(LINE).min().alias("line"), column.sort_by(LINE).first())
+            .collect()
+            .row(0, named=True)
+        )
+        if not summary["count"]:
             return None
-        first = unknown.row(0, named=True)
         return Issue(
             level="warning",
             message=self.message,
             file=str(source.path),
-            line=first[LINE],
+            line=summary["line"],
             column=self.column,
-            value=str(first[self.column]),
+            value=str(summary[self.column]),
             check="unknown_reference",
-            more=unknown.height - 1,
+            more=summary["count"] - 1,
         )
 
 

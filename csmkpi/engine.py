@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -25,6 +25,9 @@ from csmkpi.metrics.base import UNIT_SCHEMA, Aggregation, Context, Metric, Metri
 from csmkpi.metrics.registry import discover
 from csmkpi.rollup import GROUP, complete, group_costs, members, pool, poolable, rollup, with_group
 from csmkpi.scoring import Target, composite, score_rows
+
+if TYPE_CHECKING:
+    from csmkpi.cache import Cache
 
 LONG_COLUMNS = (
     "period",
@@ -57,6 +60,7 @@ class ScoreRequest:
     by: str = "csm"
     kpis: tuple[str, ...] = ()
     use_entry_points: bool = True
+    cache: Cache | None = None  # where validated tables are kept between runs (SPEC §9); None reads every file
 
 
 @dataclass(frozen=True)
@@ -198,6 +202,7 @@ def prepare(request: ScoreRequest, *, by: str | None = None) -> Run:
         dataset.merge_columns(*needs),
         config.data.tables,
         config.checks,
+        cache=request.cache,
     )
     return Run(config, period, as_of, kpis, data, [*warnings, *data.warnings])
 
@@ -422,7 +427,9 @@ class ValidationReport:
     warnings: tuple[Issue, ...]
 
 
-def validate(config_path: Path, data: Path | None = None, *, use_entry_points: bool = True) -> ValidationReport:
+def validate(
+    config_path: Path, data: Path | None = None, *, use_entry_points: bool = True, cache: Cache | None = None
+) -> ValidationReport:
     """Check the config and every column of every table present; raise on the first failing layer."""
     config, _, warnings = load_metrics_and_config(config_path, use_entry_points=use_entry_points)
     loaded = dataset.load(
@@ -431,10 +438,11 @@ def validate(config_path: Path, data: Path | None = None, *, use_entry_points: b
         config.data.tables,
         config.checks,
         all_columns=True,
+        cache=cache,
     )
     return ValidationReport(
         config=config_path,
-        rows={name: frame.height for name, frame in loaded.tables.items()},
+        rows={name: loaded.tables.height(name) for name in loaded.tables},
         files=loaded.files,
         warnings=(*warnings, *loaded.warnings),
     )

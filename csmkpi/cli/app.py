@@ -11,6 +11,7 @@ from typing import Annotated
 import typer
 
 from csmkpi import __version__
+from csmkpi.cli.commands.cache import app as cache_app
 from csmkpi.cli.commands.explain import explain
 from csmkpi.cli.commands.init import init
 from csmkpi.cli.commands.metrics import metrics
@@ -52,6 +53,7 @@ app.command()(trend)
 app.command()(validate)
 app.command()(init)
 app.command()(metrics)
+app.add_typer(cache_app, name="cache")
 
 
 def main() -> None:

@@ -43,6 +43,12 @@ ByOpt = Annotated[
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but data and errors.")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors (exit 65).")]
+NoCacheOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache", help="Read and check every file, without the cache of validated tables (csmkpi cache info)."
+    ),
+]
 DEFAULT_CONFIG = Path("configs/kpis.yaml")
 FormatOpt = Annotated[
     Optional[str],  # noqa: UP045

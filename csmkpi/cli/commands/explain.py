@@ -28,6 +28,7 @@ def explain(
     escape_formulas: o.EscapeOpt = True,
     max_errors: o.MaxErrorsOpt = 50,
     quiet: o.QuietOpt = False,
+    no_cache: o.NoCacheOpt = False,
     debug: o.DebugOpt = False,
 ) -> None:
     """Show the unit rows (accounts, responses, tickets...) behind one group's KPI value.
@@ -45,7 +46,17 @@ def explain(
         from csmkpi.drilldown import explain as drill
 
         fmt_ = present.choose_format(fmt, output, "long")
-        request = present.score_request(config=config, period=period, from_=from_, to=to, as_of=as_of, data=data, by=by)
+        request = present.score_request(
+            config=config,
+            period=period,
+            from_=from_,
+            to=to,
+            as_of=as_of,
+            data=data,
+            by=by,
+            no_cache=no_cache,
+            quiet=quiet,
+        )
         return present.emit_explanation(
             drill(request, kpi, group), fmt=fmt_, output=output, quiet=quiet, escape=escape_formulas
         )

@@ -27,6 +27,7 @@ def trend(
     escape_formulas: o.EscapeOpt = True,
     max_errors: o.MaxErrorsOpt = 50,
     quiet: o.QuietOpt = False,
+    no_cache: o.NoCacheOpt = False,
     strict: o.StrictOpt = False,
     debug: o.DebugOpt = False,
 ) -> None:
@@ -48,7 +49,16 @@ def trend(
 
         fmt_ = present.choose_format(fmt, output, layout)
         request = present.score_request(
-            config=config, period=period, from_=from_, to=to, as_of=as_of, data=data, by=by, kpis=kpi
+            config=config,
+            period=period,
+            from_=from_,
+            to=to,
+            as_of=as_of,
+            data=data,
+            by=by,
+            kpis=kpi,
+            no_cache=no_cache,
+            quiet=quiet,
         )
         result = compute(request, every)
         return present.emit_trend(

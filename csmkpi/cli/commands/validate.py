@@ -19,6 +19,7 @@ def validate(
     max_errors: o.MaxErrorsOpt = 50,
     strict: o.StrictOpt = False,
     quiet: o.QuietOpt = False,
+    no_cache: o.NoCacheOpt = False,
     debug: o.DebugOpt = False,
 ) -> None:
     """Check the config and every column of every table; exit non-zero on errors.
@@ -38,14 +39,15 @@ def validate(
 
         if fmt not in ("text", "json"):
             raise UsageError(f"--format must be text or json, not {fmt!r}")
+        cache = present.open_cache(no_cache, quiet)
         if fmt == "text":
-            report = check(config, data)
+            report = check(config, data, cache=cache)
             present.warn(report.warnings[:max_errors], quiet)
             if not quiet:
                 present.validation_summary(report)
             return int(ExitCode.DATA) if strict and report.warnings else int(ExitCode.OK)
         try:
-            report = check(config, data)
+            report = check(config, data, cache=cache)
         except CsmkpiError as exc:  # a finding, reported as data on stdout
             present.validation_json(None, exc, max_errors)
             return int(exc.exit_code)
