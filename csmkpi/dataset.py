@@ -21,6 +21,7 @@ import polars as pl
 
 from csmkpi.cache import Validated
 from csmkpi.errors import DataError, InputMissingError, Issue
+from csmkpi.fastpath import read_fast
 from csmkpi.loading import LINE, ByteScan, TableSource, read_table, scan_ahead
 from csmkpi.schemas import TABLES, default_file, table_spec
 from csmkpi.validation import RULE_COLUMNS, NumberFormat, TableOptions, validate_table
@@ -194,12 +195,18 @@ def _options(options: Any) -> TableOptions:
 
 
 def _settings(
-    table: str, source: TableSource, wanted: list[str], options: TableOptions, levels: Mapping[str, str] | None
+    table: str,
+    source: TableSource,
+    wanted: list[str],
+    keep: set[str] | None,
+    options: TableOptions,
+    levels: Mapping[str, str] | None,
 ) -> dict[str, object]:
     """What, besides the file, decides a validated table: the cache's key (SPEC section 9)."""
     return {
         "table": table,
         "columns": sorted(wanted),
+        "kept": None if keep is None else sorted(keep),
         "mapping": sorted(source.columns.items()),
         "delimiter": source.delimiter,
         "encoding": source.encoding,
@@ -216,11 +223,30 @@ def read_validated(
     options: TableOptions,
     levels: Mapping[str, str] | None,
     scanned: ByteScan | None = None,
+    keep: set[str] | None = None,
 ) -> Validated:
-    """Read one table and run every check on it; raise ``DataError`` when it cannot be read as a table."""
+    """Read one table and run every check on its ``wanted`` columns; keep those in ``keep`` (default: all).
+
+    The fast path proves a clean file valid in one typed read; any doubt, and the careful path
+    reads it and says exactly what is wrong. Raises ``DataError`` when the file cannot be read
+    as a table.
+    """
+    frame, scanned = read_fast(source, wanted, required, options, scanned, keep)
+    if frame is not None:
+        return Validated(frame)
     raw = read_table(source, wanted, required, scanned)
     frame, issues = validate_table(raw, options, levels)
+    if keep is not None:
+        frame = frame.select(c for c in frame.columns if c == LINE or c in keep)
     return Validated(frame, issues)
+
+
+def _kept(table: str, needed: Mapping[str, Iterable[str]], all_columns: bool) -> set[str] | None:
+    """The columns a run keeps of a table once checked: what it reads, and what cross-table checks compare."""
+    if all_columns:
+        return None
+    crossed = {c.column for c in CROSS_CHECKS if table in (c.table, c.known)}
+    return set(needed.get(table, ())) | crossed
 
 
 def load(
@@ -252,15 +278,17 @@ def load(
             required = [name for name, spec in specs.items() if spec.required]
             wanted = list(specs) if all_columns else [c for c in specs if c in _with_rule_columns(table, needed[table])]
             options = _options(table_options.get(table))
+            keep = _kept(table, needed, all_columns)
 
             def read() -> Validated:
-                return read_validated(source, wanted, required, options, levels, scanned)
+                return read_validated(source, wanted, required, options, levels, scanned, keep)
 
             try:
                 if cache is None:
                     loaded[table] = read()
                 else:
-                    loaded[table] = cache.table(source.path, _settings(table, source, wanted, options, levels), read)
+                    settings = _settings(table, source, wanted, keep, options, levels)
+                    loaded[table] = cache.table(source.path, settings, read)
             except DataError as exc:
                 found[table] = list(exc.issues)
                 return
