@@ -40,7 +40,7 @@ from csmkpi.loading import (
     read_header,
     resolve_columns,
 )
-from csmkpi.schemas import ColumnSpec, Kind, table_spec
+from csmkpi.schemas import TABLES, ColumnSpec, Kind, table_spec
 from csmkpi.validation import (
     CASEFOLDED,
     MAX_NUMBER,
@@ -49,7 +49,6 @@ from csmkpi.validation import (
     CanonicalText,
     TableOptions,
     Typed,
-    _unique_check,
     date_valid,
     parse_column,
 )
@@ -184,10 +183,12 @@ def _read(
         return None
     if found.lines != frame.height + 1 or frame["__bad"].any():
         return None
-    typed = _typed(frame, table, specs, others, options, found)
+    keys = [c for c in TABLES[table].unique if c in columns] if set(TABLES[table].unique) <= set(columns) else []
+    ruled = {c for group in RULE_COLUMNS.get(table, ()) for c in group} if not rules_streamed else set()
+    typed = _typed(frame, table, specs, others, options, found, keep | ruled | set(keys))
     if typed is None:
         return None
-    frame, named, checks = typed
+    frame, named = typed
     named |= {c: pl.col(c) for c in dates}
     for c in wanted:
         if c not in mapping:  # an optional column the file lacks reads as empty (as validation has it)
@@ -195,11 +196,28 @@ def _read(
             frame = frame.with_columns(
                 pl.lit(None, DTYPES[specs[c].kind]).alias(c), pl.lit(None, pl.String).alias(_raw(c))
             )
-    rules = [] if rules_streamed else _rules(table, named, options)
-    flags = [*checks, *(check.bad.fill_null(False) for check in [*rules, *_unique_check(table, named, frame)])]
-    if flags and frame.select(pl.any_horizontal(flags).any()).item():
+    rules = [check.bad.fill_null(False) for check in ([] if rules_streamed else _rules(table, named, options))]
+    if rules and frame.select(pl.any_horizontal(rules).any()).item():
         return None
-    return frame.select(LINE, *(c for c in [*columns, *(c for c in wanted if c not in mapping)] if c in keep))
+    # Columns are taken, not selected: a query would copy the stream's many chunks into one.
+    if keys and not _unique(pl.DataFrame([frame[c] for c in keys])):
+        return None
+    return pl.DataFrame(
+        [frame[c] for c in [LINE, *columns, *(c for c in wanted if c not in mapping)] if c in {LINE, *keep}]
+    )
+
+
+def _unique(keys: pl.DataFrame) -> bool:
+    """Whether no two rows have the same key: proved by strictly increasing keys, else by counting them."""
+    if keys.height < 2 or any(keys[c].null_count() for c in keys.columns):
+        return keys.height < 2
+    earlier, later = keys.head(keys.height - 1), keys.tail(keys.height - 1)  # views, not copies
+    increasing = pl.repeat(False, later.height, eager=True)
+    for c in reversed(keys.columns):  # lexicographic: the first column decides, ties go to the next
+        increasing = (later[c] > earlier[c]) | ((later[c] == earlier[c]) & increasing)
+    if increasing.all():
+        return True
+    return (keys.n_unique() if keys.width > 1 else keys.to_series().n_unique()) == keys.height
 
 
 def _scan_plan(
@@ -244,26 +262,29 @@ def _typed(
     columns: list[str],
     options: TableOptions,
     found: ByteScan,
-) -> tuple[pl.DataFrame, dict[str, pl.Expr], list[pl.Expr]] | None:
-    """Type the columns read as categorical, number or text; with the checks on them. None at the first doubt."""
+    used: set[str],
+) -> tuple[pl.DataFrame, dict[str, pl.Expr]] | None:
+    """Check the columns read as categorical, number or text, and type those ``used``; None at the first doubt."""
     typed: dict[str, pl.Expr] = {}
     checks: list[pl.Expr] = []
     for c in columns:
-        spec = specs[c]
+        spec, raw = specs[c], pl.col(_raw(c))
         expr = _column(frame, table, spec, options, found)
         if expr is None:
             return None
         typed[c] = expr
         if spec.kind is Kind.NUMBER:
-            checks.append(~expr.is_finite() | (expr.abs() >= MAX_NUMBER))
+            checks.append(~raw.is_finite() | (raw.abs() >= MAX_NUMBER))
         if spec.required:
-            checks.append(expr.is_null())
+            checks.append(raw.is_null())  # a categorical's every other value has its typed value
         if spec.ge is not None:
-            checks.append(expr < spec.ge)
+            checks.append(raw < spec.ge)  # numbers and integers: typed as read
         if spec.le is not None:
-            checks.append(expr > spec.le)
-    frame = frame.with_columns(expr.alias(c) for c, expr in typed.items())
-    return frame, {c: pl.col(c) for c in typed}, [check.fill_null(False) for check in checks]
+            checks.append(raw > spec.le)
+    if checks and frame.select(pl.any_horizontal(checks).fill_null(False).any()).item():
+        return None
+    frame = frame.with_columns(expr.alias(c) for c, expr in typed.items() if c in used)
+    return frame, {c: pl.col(c) for c in typed if c in used}
 
 
 def _column(
