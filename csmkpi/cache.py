@@ -124,6 +124,8 @@ class Validated:
     key: str | None = None  # the cache key, when the table is in the cache
     # The open entry a scan reads through: keep it as long as the scan may be collected.
     handle: IO[bytes] | None = None
+    # What the cross-table checks compare when ``frame`` holds only some rows, by column (csmkpi.dataset).
+    checked: dict[str, pl.DataFrame | pl.LazyFrame] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -229,6 +231,11 @@ class Cache:
         if self._write(key, stamp, result, before, str(settings.get("table", ""))):
             result.key = key
         return result
+
+    def stored(self, path: Path, settings: Mapping[str, object]) -> bool:
+        """Whether an entry for this file version and settings is in the folder (not yet checked)."""
+        stamp = FileStamp.of(path)
+        return stamp is not None and bool(self._entries(self.key(stamp, settings)))
 
     def key(self, stamp: FileStamp, settings: Mapping[str, object]) -> str:
         """The entry name of a file version read with these settings."""

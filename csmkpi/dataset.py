@@ -23,6 +23,8 @@ from csmkpi.cache import Validated
 from csmkpi.errors import DataError, InputMissingError, Issue
 from csmkpi.fastpath import read_fast
 from csmkpi.loading import LINE, ByteScan, TableSource, read_table, scan_ahead
+from csmkpi.periods import Period
+from csmkpi.reach import Planner, Reach, covers, filtered
 from csmkpi.schemas import TABLES, default_file, table_spec
 from csmkpi.validation import RULE_COLUMNS, NumberFormat, TableOptions, validate_table
 
@@ -30,6 +32,7 @@ if TYPE_CHECKING:
     from csmkpi.cache import Cache
 
 EXTENSIONS = (".csv", ".tsv", ".txt", ".parquet")
+COUNT = "__count"  # rows of a value, in what a narrowed table keeps for its cross-table checks
 EVENT_TABLES = (
     "mrr",
     "subscriptions",
@@ -93,7 +96,13 @@ class Dataset:
     warnings: list[Issue] = field(default_factory=list)
     files: dict[str, Path] = field(default_factory=dict)
     folder_files: tuple[Path, ...] = ()  # every file of the data folder, read or not: never an output
+    # When set, the event tables hold only the rows the run's KPIs read over these periods (csmkpi.reach).
+    narrowed: tuple[Period, ...] | None = None
     _last_months: dict[str, date | None] = field(default_factory=dict, repr=False)
+
+    def holds(self, period: Period) -> bool:
+        """Whether the tables hold every row a KPI reads for ``period`` (always, unless narrowed)."""
+        return self.narrowed is None or covers(self.narrowed, period)
 
     def last_month(self, table: str) -> date | None:
         """The latest month of a snapshot table (mrr, usage) with at least one row; None when it has none."""
@@ -241,6 +250,60 @@ def read_validated(
     return Validated(frame, issues)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """How a run reads one table: the columns it checks and keeps, the options, the cache's settings."""
+
+    wanted: list[str]
+    required: list[str]
+    keep: set[str] | None
+    options: TableOptions
+    settings: dict[str, object]
+    rows: pl.Expr | None = None  # the rows the run reads (the others are checked, then dropped)
+
+
+def _plan(
+    table: str,
+    source: TableSource,
+    needed: Mapping[str, Iterable[str]],
+    table_options: Mapping[Any, Any],
+    levels: Mapping[str, str] | None,
+    all_columns: bool,
+    reached: Reach | None = None,
+) -> _Plan:
+    specs = table_spec(table)
+    wanted = list(specs) if all_columns else [c for c in specs if c in _with_rule_columns(table, needed[table])]
+    keep = _kept(table, needed, all_columns)
+    if keep is not None and reached is not None and reached.columns is not None:
+        keep = set(reached.columns) | {c.column for c in CROSS_CHECKS if table in (c.table, c.known)}
+    options = _options(table_options.get(table))
+    required = [name for name, spec in specs.items() if spec.required]
+    settings = _settings(table, source, wanted, keep, options, levels)
+    return _Plan(wanted, required, keep, options, settings, None if reached is None else reached.rows)
+
+
+def _narrowed(table: str, validated: Validated, rows: pl.Expr) -> Validated:
+    """The rows a run reads of a checked table; its cross-table checks keep what they compare of every row.
+
+    A scan keeps itself (lazy: it costs nothing); a table in memory keeps, per checked column, each
+    distinct value with its count and first line.
+    """
+    frame = validated.frame
+    checked: dict[str, pl.DataFrame | pl.LazyFrame] = {}
+    for column in {c.column for c in CROSS_CHECKS if c.table == table}:
+        if isinstance(frame, pl.LazyFrame):
+            checked[column] = frame
+        elif column in frame.columns:
+            checked[column] = (
+                frame.lazy()
+                .filter(pl.col(column).is_not_null())
+                .group_by(column)
+                .agg(pl.len().alias(COUNT), pl.col(LINE).min())
+                .collect()
+            )
+    return dataclasses.replace(validated, frame=filtered(frame, rows), checked=checked)
+
+
 def _kept(table: str, needed: Mapping[str, Iterable[str]], all_columns: bool) -> set[str] | None:
     """The columns a run keeps of a table once checked: what it reads, and what cross-table checks compare."""
     if all_columns:
@@ -257,8 +320,13 @@ def load(
     *,
     all_columns: bool = False,
     cache: Cache | None = None,
+    reach: Planner | None = None,
 ) -> Dataset:
-    """Read and validate the needed tables (through ``cache`` when given); raise ``DataError`` listing every error."""
+    """Read and validate the needed tables; raise ``DataError`` listing every error.
+
+    ``cache`` keeps validated tables between runs; ``reach`` (given the tables present) says which
+    columns and rows of the event tables the run reads: every row is checked, those are kept.
+    """
     data_dir = Path(os.path.normpath(data_dir))  # "configs/../sample_data" reads better as "sample_data"
     if not data_dir.is_dir():
         raise InputMissingError(f"{data_dir}: data directory not found (set data.dir in the config or pass --data)")
@@ -271,28 +339,24 @@ def load(
     found: dict[str, list[Issue]] = {}
     loaded: dict[str, Validated] = {}
     ready = {table: threading.Event() for table in sources}  # set when a table is loaded or has failed
+    reached = reach(list(sources)) if reach is not None and not all_columns else {}
+    plans = {t: _plan(t, s, needed, table_options, levels, all_columns, reached.get(t)) for t, s in sources.items()}
 
     def load_one(table: str, source: TableSource, scanned: ByteScan | None = None) -> None:
+        plan = plans[table]
         try:
-            specs = table_spec(table)
-            required = [name for name, spec in specs.items() if spec.required]
-            wanted = list(specs) if all_columns else [c for c in specs if c in _with_rule_columns(table, needed[table])]
-            options = _options(table_options.get(table))
-            keep = _kept(table, needed, all_columns)
 
             def read() -> Validated:
-                return read_validated(source, wanted, required, options, levels, scanned, keep)
+                return read_validated(source, plan.wanted, plan.required, plan.options, levels, scanned, plan.keep)
 
             try:
-                if cache is None:
-                    loaded[table] = read()
-                else:
-                    settings = _settings(table, source, wanted, keep, options, levels)
-                    loaded[table] = cache.table(source.path, settings, read)
+                loaded[table] = read() if cache is None else cache.table(source.path, plan.settings, read)
             except DataError as exc:
                 found[table] = list(exc.issues)
                 return
             found[table] = loaded[table].issues
+            if plan.rows is not None:  # the cross-table checks still see every row
+                loaded[table] = _narrowed(table, loaded[table], plan.rows)
         finally:
             ready[table].set()
 
@@ -305,7 +369,11 @@ def load(
     large, small = _split_small(order)
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csmkpi-load") as side:
         pending: list[Future[Any]] = [side.submit(load_one, table, source) for table, source in small]
-        ahead = {table: side.submit(scan_ahead, source) for table, source in large[1:]}
+        ahead = {
+            table: side.submit(scan_ahead, source)
+            for table, source in large[1:]
+            if cache is None or not cache.stored(source.path, plans[table].settings)  # a stored table is not read
+        }
         pending.extend(ahead.values())
         crossing = side.submit(_cross_check, [t for t, _ in small + large], sources, loaded, ready, cache)
         try:
@@ -356,7 +424,7 @@ def _cross_check(
         table, known = loaded[check.table], loaded[check.known]
 
         def run(check: CrossCheck = check, table: Validated = table, known: Validated = known) -> Issue | None:
-            return check.run(table.frame, known.frame, sources[check.table])
+            return check.run(table.checked.get(check.column, table.frame), known.frame, sources[check.table])
 
         if cache is not None and table.key is not None and known.key is not None:
             crossed[check] = cache.crossed(f"{check.table}.{check.column}", (table.key, known.key), run)
@@ -379,17 +447,20 @@ class CrossCheck:
     ) -> Issue | None:
         """The warning for the unknown values of ``frame`` (the first by line, and how many more), or None.
 
-        The first by line, not by row: a table read from the cache is in event-date order.
+        ``frame``: the table, or its distinct values of the column with their count and first
+        line (``_narrowed``). The first by line, not by row: a table read from the cache is in
+        event-date order.
         """
-        if self.column not in frame.lazy().collect_schema().names():
+        names = frame.lazy().collect_schema().names()
+        if self.column not in names:
             return None
         column = pl.col(self.column)
         ids = known.lazy().select(self.column).collect()[self.column]
+        count = pl.col(COUNT).sum() if COUNT in names else pl.len()
         summary = (
             frame.lazy()
-            .select(self.column, LINE)
             .filter(column.is_not_null() & ~column.is_in(ids.implode()))
-            .select(pl.len().alias("count"), pl.col(LINE).min().alias("line"), column.sort_by(LINE).first())
+            .select(count.alias("count"), pl.col(LINE).min().alias("line"), column.sort_by(LINE).first())
             .collect()
             .row(0, named=True)
         )

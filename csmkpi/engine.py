@@ -7,15 +7,16 @@ units -> attribution -> group -> rollup, all KPIs collected in one
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from csmkpi import dataset, periods
+from csmkpi import dataset, periods, reach
 from csmkpi.attribution import OWNER, attribute
 from csmkpi.config import LoadedConfig, load_config, peek_plugins
 from csmkpi.dimensions import ALL, UNASSIGNED
@@ -182,8 +183,15 @@ def _select_kpis(config: LoadedConfig, metrics: dict[str, Metric[Any]], wanted: 
     return kpis
 
 
-def prepare(request: ScoreRequest, *, by: str | None = None) -> Run:
-    """Load the config, resolve the period and read the tables the KPIs need."""
+def prepare(
+    request: ScoreRequest, *, by: str | None = None, scored: Callable[[Run], Sequence[periods.Period]] | None = None
+) -> Run:
+    """Load the config, resolve the period and read the tables the KPIs need.
+
+    ``scored`` names the periods the run will score (given the run before its data is read): the
+    event tables then keep only the rows the KPIs read over them (``csmkpi.reach``), every row
+    still checked. Without it every row is kept, for any period.
+    """
     config, metrics, warnings = load_metrics_and_config(request.config, use_entry_points=request.use_entry_points)
     as_of = request.as_of or date.today()
     period = periods.resolve(
@@ -197,13 +205,16 @@ def prepare(request: ScoreRequest, *, by: str | None = None) -> Run:
     needs: list[Mapping[str, Iterable[str]]] = [dataset.dimension_columns(by or request.by)]
     needs.extend(kpi.metric.columns for kpi in kpis)
     data_dir = request.data if request.data is not None else config.data_dir
+    narrowed = tuple(scored(Run(config, period, as_of, kpis, dataset.Dataset()))) if scored is not None else None
     data = dataset.load(
         data_dir,
         dataset.merge_columns(*needs),
         config.data.tables,
         config.checks,
         cache=request.cache,
+        reach=None if narrowed is None else partial(reach.reach, kpis, narrowed, config.attribution),
     )
+    data.narrowed = narrowed
     return Run(config, period, as_of, kpis, data, [*warnings, *data.warnings])
 
 
@@ -298,7 +309,7 @@ def _owned_units(
     stacked = pl.concat([frame.with_columns(pl.lit(i, pl.UInt32).alias("__kpi")) for i, frame in enumerate(frames)])
     del frames
     rollup_columns = ["__kpi", GROUP, OWNER, "numerator", "denominator", "sample"]  # what rollups read
-    owned = with_group(attribute(stacked.lazy(), tables), by, tables).select(rollup_columns).collect().lazy()
+    owned = with_group(attribute(stacked, tables), by, tables).select(rollup_columns).collect().lazy()
     del stacked  # the widest copy
     whole = [i for i, kpi_id in enumerate(plans) if not poolable(aggregations[kpi_id])]
     pooled, kept = pl.collect_all(
@@ -348,12 +359,14 @@ def _names(run: Run, by: str) -> dict[str, str]:
 
 def score(request: ScoreRequest) -> Scorecard:
     """Compute the scorecard of a request."""
-    run = prepare(request)
+    run = prepare(request, scored=lambda run: [run.period])
     return score_run(run, request.by)
 
 
 def score_run(run: Run, by: str) -> Scorecard:
     """Score a prepared run grouped ``by`` a dimension."""
+    if not run.data.holds(run.period):  # a caller that scores a period it did not name to prepare
+        raise RuntimeError(f"the data was loaded for other periods than {run.period.label}: name it in prepare()")
     tables = run.data.lazy()
     group_members = members(by, tables).collect()
     warnings = list(run.warnings)

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import polars as pl
 
 from csmkpi import periods
-from csmkpi.engine import Scorecard, ScoreRequest, prepare, score_run
+from csmkpi.engine import Run, Scorecard, ScoreRequest, prepare, score_run
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,12 @@ def trend(request: ScoreRequest, grain: str = "month") -> Trend:
     if request.period is None and request.start is None:
         start, end = default_range(request.as_of or date.today())
         request = dataclasses.replace(request, start=start, end=end)
-    run = prepare(request)
-    fiscal = run.config.calendar.fiscal_year_start_month
-    pieces = periods.split(run.period, grain, as_of=run.as_of, fiscal_year_start_month=fiscal)
+
+    def split(run: Run) -> list[periods.Period]:
+        fiscal = run.config.calendar.fiscal_year_start_month
+        return periods.split(run.period, grain, as_of=run.as_of, fiscal_year_start_month=fiscal)
+
+    run = prepare(request, scored=split)
+    pieces = split(run)
     cards = tuple(score_run(dataclasses.replace(run, period=piece), request.by) for piece in pieces)
     return Trend(run.period, grain, cards)

@@ -66,7 +66,7 @@ def test_a_table_is_stored_on_its_second_sighting_and_read_on_the_third(data: Pa
     assert len(stored) == len(list(data.glob("*.csv")))
     third = score(data)
     assert cold == first == second == third
-    run = engine.prepare(request(data, Cache(folder)))
+    run = engine.prepare(request(data, Cache(folder)), scored=lambda run: [run.period])  # as score reads
     assert all(isinstance(run.data.tables._frames[t], pl.LazyFrame) for t in run.data.tables)
 
 
@@ -325,7 +325,8 @@ def test_an_entry_larger_than_the_limit_is_not_kept(data: Path, folder: Path) ->
 def test_a_run_keeps_reading_entries_another_run_clears(data: Path, folder: Path) -> None:
     for _ in range(2):
         score(data)
-    run = engine.prepare(request(data, Cache(folder)))
+    run = engine.prepare(request(data, Cache(folder)), scored=lambda run: [run.period])  # as score reads
+    assert all(isinstance(run.data.tables._frames[t], pl.LazyFrame) for t in run.data.tables)
     CliRunner().invoke(app, ["cache", "clear"])
     assert not entries(folder)
     card = engine.score_run(run, "csm")  # the scans read the entries through the descriptors the run holds
