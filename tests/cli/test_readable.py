@@ -22,7 +22,6 @@ sys.path.insert(0, str(ROOT / "tests"))
 from crowd import write_crowd  # noqa: E402
 
 from csmkpi.metrics.base import Unit  # noqa: E402
-from csmkpi.output import numbers  # noqa: E402
 
 TEAM = (*BASE, "--by", "team")
 
@@ -65,6 +64,7 @@ def test_what_a_terminal_shows_is_the_machine_value_formatted(cli):
     from datetime import date
 
     from csmkpi import engine
+    from csmkpi.output import numbers
 
     run = run_in_pty(*TEAM, columns=120)
     assert run.code == 0, run.terminal

@@ -36,7 +36,7 @@ def sheets(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
     folder = tmp_path_factory.mktemp("xlsx")
     wide, long = folder / "wide.xlsx", folder / "long.xlsx"
     run(*ARGS, "--output", wide, "--quiet")
-    run(*ARGS, "--output", long, "--layout", "long", "--compare", "previous", "--quiet")
+    run(*ARGS, "--output", long, "--layout", "long", "--quiet")
     return {
         "wide": read(convert(wide, folder / "lo")),
         "long": read(convert(long, folder / "lo")),
@@ -97,7 +97,6 @@ def test_status_cells_are_coloured_and_keep_their_word(sheets):
 def test_long_layout_units_follow_each_kpi(sheets):
     sheet = sheets["long"]["Scorecard"]
     header = [c.text for c in sheet.rows[0]]
-    assert header[-3:] == ["status", "compare_value", "change"]
     for row in sheet.rows[1:]:
         cells = dict(zip(header, row, strict=False))
         if cells["kpi"].text == "nrr" and cells["value"].kind:
@@ -106,6 +105,16 @@ def test_long_layout_units_follow_each_kpi(sheets):
             assert cells["value"].text == f"{float(cells['value'].value):,.0f}"
             numerator = float(cells["numerator"].value)
             assert cells["numerator"].text == (f"{numerator:,.0f}" if numerator.is_integer() else f"{numerator:,.2f}")
+
+
+def test_compare_columns_are_numbers_in_the_kpis_unit(tmp_path):
+    target = tmp_path / "compare.xlsx"
+    run(*ARGS, "--output", target, "--layout", "long", "--compare", "previous", "--quiet")
+    sheet = read(convert(target, tmp_path / "lo"))["Scorecard"]
+    assert [c.text for c in sheet.rows[0]][-3:] == ["status", "compare_value", "change"]
+    nrr = next(row for row in sheet.rows[1:] if row[5].text == "nrr" and row[15].kind)
+    assert nrr[14].kind == "percentage" and nrr[15].kind == "percentage" and nrr[15].text[0] in "+-0"
+    assert float(nrr[15].value) == pytest.approx(float(nrr[7].value) - float(nrr[14].value))
 
 
 def test_header_is_filtered_and_frozen(sheets):
