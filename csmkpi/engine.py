@@ -26,7 +26,8 @@ from csmkpi.metrics.base import UNIT_SCHEMA, Aggregation, Context, Metric, Metri
 from csmkpi.metrics.registry import discover
 from csmkpi.rollup import GROUP, complete, group_costs, members, pool, poolable, rollup, with_group
 from csmkpi.scoring import Target, composite, score_rows
-from csmkpi.suggest import did_you_mean, find
+from csmkpi.suggest import did_you_mean
+from csmkpi.suggest import find as find_name
 
 LONG_COLUMNS = (
     "period",
@@ -191,7 +192,7 @@ def _known_kpis(config: LoadedConfig, metrics: dict[str, Metric[Any]], wanted: t
         ids.extend(kpi.id for kpi in _expand(k, metrics[k.metric], config.params[k.id], _NO_TARGET) if kpi.id != k.id)
     known: list[str] = []
     for word in wanted:
-        found = find(word, ids)
+        found = find_name(word, ids)
         if found is None:
             defined = ", ".join(k.id for k in config.kpis)
             raise UsageError(f"unknown KPI {word!r}{did_you_mean(word, ids)} The config defines: {defined}")
@@ -414,13 +415,13 @@ def score_run(run: Run, by: str) -> Scorecard:
         kpis=tuple(run.kpis),
         long=long,
         scores=scores,
+        amber_at=scoring.amber_at,
         names={UNASSIGNED: UNASSIGNED, ALL: "All"} | _names(run, by),
         warnings=tuple(warnings),
         inputs=(run.config.path, *run.data.files.values(), *run.data.folder_files),
         notes=tuple(
             note for note in [snapshot.note("revenue", run.period)] if note and any(map(needs_revenue, run.kpis))
         ),
-        amber_at=scoring.amber_at,
     )
 
 

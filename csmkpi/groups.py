@@ -77,29 +77,35 @@ def _unknown(name: str, members: Mapping[str, str], by: str) -> str:
     return f"no {by} {name!r} among the {count} {by} groups, and none is close (csmkpi score --by {by} lists them)"
 
 
-def peek(config: Path, data: Path | None, by: str) -> dict[str, str] | None:
-    """A dimension's members (id -> name, ALL and (unassigned) included), or None when it cannot tell."""
+def peek(config: Path, data: Path | None, by: str, wanted: Sequence[str] = ()) -> dict[str, str] | None:
+    """A dimension's members (id -> name, ALL and (unassigned) included), or None when it cannot tell.
+
+    The tables are read in order and the reading stops as soon as every ``wanted`` group is found
+    (csms.csv, a few KB, usually answers; accounts and assignments only for a group not there).
+    """
     from csmkpi import dataset
     from csmkpi.config import load_config
     from csmkpi.loading import read_table
 
     try:
         loaded = load_config(config)
-        folder = data if data is not None else loaded.data_dir
+        folder = Path(data if data is not None else loaded.data_dir)
         members: dict[str, str] = {ALL: "All", UNASSIGNED: UNASSIGNED}
-        for table, column, name in SOURCES[by]:
-            source = dataset.find_source(table, Path(folder), loaded.data.tables.get(table))  # type: ignore[call-overload]
+        for index, (table, column, name) in enumerate(SOURCES[by]):
+            if wanted and all(_match(w, members) is not None for w in wanted):
+                break
+            source = dataset.find_source(table, folder, loaded.data.tables.get(table))  # type: ignore[call-overload]
             if source is None:
-                if table == SOURCES[by][0][0]:
+                if index == 0:
                     return None  # the dimension's own table is missing: the run says what it can
                 continue
-            wanted = [c for c in (column, name) if c is not None]
-            raw = read_table(source, wanted, [])
-            if any(c not in raw.frame.columns for c in wanted):
+            columns = [c for c in (column, name) if c is not None]
+            raw = read_table(source, columns, [])
+            if any(c not in raw.frame.columns for c in columns):
                 return None
-            for row in raw.frame.select(wanted).unique().iter_rows():
+            for row in raw.frame.select(columns).unique().iter_rows():
                 group_id = (row[0] or "").strip()
-                if group_id and (group_id not in members or not members[group_id]):
+                if group_id and not members.get(group_id):
                     members[group_id] = (row[1] or "").strip() if name is not None else ""
         return members
     except (CsmkpiError, OSError, ValueError):

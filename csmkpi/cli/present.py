@@ -55,12 +55,8 @@ def score_request(
     from csmkpi.engine import ScoreRequest
 
     check_by(by)
-    if compare is not None and compare not in ("previous", "year"):
-        from csmkpi.suggest import did_you_mean
-
-        raise UsageError(
-            f"--compare must be previous or year, not {compare!r}{did_you_mean(compare, ('previous', 'year'))}"
-        )
+    if compare is not None:
+        compare = _choice("--compare", compare.lower(), ("previous", "year"))
     return ScoreRequest(
         config=find_config(config),
         period=period,
@@ -162,7 +158,7 @@ def check_early(request: ScoreRequest, groups: Sequence[str] = (), sort: str | N
     if groups:
         from csmkpi.groups import peek, resolve
 
-        members = peek(request.config, request.data, request.by)
+        members = peek(request.config, request.data, request.by, groups)
         if members is not None:
             resolve(groups, members, request.by)
     if sort is not None:

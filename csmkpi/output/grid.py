@@ -67,9 +67,7 @@ def table_width(columns: Sequence[Column]) -> int:
     return sum(c.width for c in columns) + GAP * max(len(columns) - 1, 0)
 
 
-def pages(
-    keys: Sequence[Column], others: Sequence[Column], width: int, *, shrink: bool = False
-) -> list[list[Column]]:
+def pages(keys: Sequence[Column], others: Sequence[Column], width: int, *, shrink: bool = False) -> list[list[Column]]:
     """Deal ``others`` onto pages of at most ``width`` columns, the ``keys`` at the left of each.
 
     As few pages as the width allows, with the columns spread evenly over them (9 groups on 3

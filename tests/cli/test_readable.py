@@ -302,7 +302,7 @@ def _drawn(run) -> str:  # type: ignore[no-untyped-def]
 def test_progress_shows_on_a_terminal_and_goes_away():
     run = run_in_pty(*BASE, columns=120, env={"CSMKPI_PROGRESS_DELAY": "0"})
     assert run.code == 0
-    assert "reading tickets.csv" in _drawn(run) and "computing 26 KPIs for 2026-Q3" in _drawn(run)
+    assert "reading tickets.csv" in _drawn(run) and re.search(r"computing \d+ KPIs for 2026-Q3", _drawn(run))
     assert "reading" not in run.terminal and "computing" not in run.terminal  # erased before the result
     assert "Scorecard 2026-Q3" in run.terminal
 

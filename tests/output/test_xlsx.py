@@ -118,7 +118,9 @@ def test_compare_columns_are_numbers_in_the_kpis_unit(tmp_path):
 
 
 def test_header_is_filtered_and_frozen(sheets):
-    assert "Scorecard.A1:Scorecard.AG11" in sheets["ranges"]
+    columns = len(sheets["wide"]["Scorecard"].rows[0])
+    last = chr(ord("A") + columns // 26 - 1) + chr(ord("A") + columns % 26 - 1) if columns > 26 else chr(64 + columns)
+    assert f"Scorecard.A1:Scorecard.{last}11" in sheets["ranges"]
     with zipfile.ZipFile(sheets["files"][0]) as book:
         first = book.read("xl/worksheets/sheet1.xml").decode("utf-8")
     assert 'state="frozen"' in first and 'ySplit="1"' in first  # LibreOffice headless drops view settings
