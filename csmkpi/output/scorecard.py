@@ -6,13 +6,13 @@ Three layouts; the first that fits wins (SPEC §6, "For people"):
    column fits the width;
 2. otherwise the more compact (fewer lines; a tie goes to the first) of
    - *KPIs as rows*: a row per KPI (label, target) and a column per group, a page per few groups,
-     score and rank as the last rows (``kubectl describe``, ``visidata``'s transposed sheet);
+     score and rank as the last rows (DuckDB's ``.columns``, ``kubectl describe``);
    - *groups as rows, KPIs in pages*: each page repeats rank, id, name and score and shows as many
-     KPI columns as fit (``duckdb`` and ``psql`` split wide results the same way).
+     KPI columns as fit (where DuckDB's duckbox would hide the middle columns).
 
 Each cell is the machine value formatted for people (``numbers.human``) and its status mark
 (``✓ ~ ✗ ?``), so a status reads without colour; colour comes on top when the terminal has it.
-With ``--compare`` a cell's second line is the change (``▲ 2.1 pp``).
+With ``--compare`` a cell's second line is the change (``▲ 2.1 pp``). docs/output.md says why.
 """
 
 from __future__ import annotations

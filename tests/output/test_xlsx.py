@@ -169,3 +169,21 @@ def test_byte_identical_for_the_same_input(tmp_path):
     run(*ARGS, "--output", first, "--quiet")
     run(*ARGS, "--output", second, "--quiet")
     assert first.read_bytes() == second.read_bytes()
+
+
+def test_explain_and_trend_workbooks_keep_numbers_and_formats(tmp_path):
+    explain, trend = tmp_path / "explain.xlsx", tmp_path / "trend.xlsx"
+    common = ("--config", str(CONFIG), "--as-of", AS_OF.isoformat(), "--quiet")
+    run("explain", "nrr", "--group", "alice", "--period", "2026-Q3", "--output", explain, *common)
+    run("trend", "--period", "2026-H1", "--every", "quarter", "--output", trend, *common)
+    units = read(convert(explain, tmp_path / "lo"))["Explain"]
+    shares = [c for c in units.column("share") if c.kind]
+    assert shares and all(c.kind == "percentage" for c in shares)
+    assert all(c.kind == "date" for c in units.column("date") if c.text)
+    total = units.rows[-1]
+    assert total[2].text == "TOTAL" and units.column("value")[-1].kind == "percentage"
+    periods = read(convert(trend, tmp_path / "lo"))["Trend"]
+    assert {c.text for c in periods.column("period")} == {"2026-Q1", "2026-Q2"}
+    values = periods.column("value")
+    kpis = periods.column("kpi")
+    assert all(v.kind == "percentage" for v, k in zip(values, kpis, strict=True) if k.text == "nrr" and v.kind)
