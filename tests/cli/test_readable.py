@@ -172,7 +172,8 @@ def test_explain_group_typo_is_a_suggestion(cli):
     [
         (("scor",), "Did you mean 'score'?"),
         (("Score",), "Did you mean 'score'?"),
-        (("score", "--perod", "Q3"), "--period"),
+        (("score", "--perod", "Q3"), "Did you mean --period"),
+        (("score", "--Quiet"), "Did you mean --quiet?"),
         (("score", "--by", "tem"), "did you mean team?"),
         (("score", "--format", "jsn"), "did you mean json?"),
         (("score", "--sort", "nrrr"), "did you mean nrr?"),
