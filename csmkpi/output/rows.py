@@ -91,19 +91,24 @@ def choose(
     tail = (ALL,) if has_all else ()
     if not top or len(every) <= top:
         return RowChoice((*every, *tail), key, total=len(every))
-    head_count = (top + 1) // 2
-    bottom_count = min(top - head_count, max(len(valued) - head_count, 0))
-    head = valued[:head_count]
-    bottom = valued[len(valued) - bottom_count :] if bottom_count else []
+    without = "score" if key == "score" else "value"
+    if len(valued) <= top:  # too few with a sort value for a top and a bottom: the first groups by name
+        shown = [*valued, *unvalued[: top - len(valued)]]
+        left = len(every) - len(shown)
+        note = (
+            f"first {len(shown)} of {len(every)} groups ({len(valued)} with a {without}, then by name); "
+            f"{left} without a {without} left out; --top 0 shows all"
+        )
+        return RowChoice((*shown, *tail), key, cut_after=len(shown) - 1, left_out=left, total=len(every), note=note)
+    head = valued[: (top + 1) // 2]
+    bottom = valued[len(valued) - (top - len(head)) :] if top > len(head) else []
     left = len(every) - len(head) - len(bottom)
-    what = "by score" if key == "score" else f"by {key}"
     first, last = len(head) + 1, len(valued) - len(bottom)
-    skipped = f"ranks {first}–{last}" if key == "score" else f"places {first}–{last}"
-    parts = [skipped] if last >= first else []
+    parts = [f"{'ranks' if key == 'score' else 'places'} {first}–{last}"] if last >= first else []
     if unvalued:
-        parts.append(f"{len(unvalued)} without a {'score' if key == 'score' else 'value'}")
+        parts.append(f"{len(unvalued)} without a {without}")
     note = (
-        f"top {len(head)} and bottom {len(bottom)} of {len(every)} groups {what}; "
+        f"top {len(head)} and bottom {len(bottom)} of {len(every)} groups by {key}; "
         f"{left} left out ({', '.join(parts)}); --top 0 shows all"
     )
     return RowChoice(

@@ -429,3 +429,16 @@ def test_init_lays_out_a_folder_where_score_runs_with_no_flags(tmp_path):
                             capture_output=True, text=True)  # fmt: skip
     assert scored.returncode == 0, scored.stderr
     assert as_dicts(scored.stdout)[-1]["group"] == "ALL"
+
+
+@pytest.mark.parametrize("columns", [80, 120])
+@pytest.mark.parametrize(
+    "command",
+    [("trend", "--period", "2026", "--every", "month"), ("explain", "nrr", "--period", PERIOD, "--limit", "0"),
+     ("score", "--period", PERIOD, "--layout", "long")],
+)  # fmt: skip
+def test_every_terminal_table_fits(command, columns):
+    run = run_in_pty(*command, "--config", CONFIG, "--as-of", AS_OF, columns=columns)
+    assert run.code == 0, run.terminal
+    assert max(cell_len(line) for line in _screen(run)) <= columns
+    assert "…" not in run.terminal and not re.search(r"\de[+-]\d", run.terminal)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from datetime import date
 from pathlib import Path
 
 import pytest
@@ -11,14 +10,9 @@ import pytest
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # tests/crowd.py
 
 from crowd import write_crowd  # noqa: E402
+from departments import AS_OF, CONFIG, SAMPLE, SIZES  # noqa: E402
 
 from csmkpi import engine  # noqa: E402
-
-ROOT = Path(__file__).resolve().parents[2]
-CONFIG = ROOT / "configs" / "kpis.yaml"
-SAMPLE = ROOT / "sample_data"
-AS_OF = date(2026, 10, 15)
-SIZES = {"small": None, "csm90": 90, "csm2000": 2000}
 
 
 @pytest.fixture(scope="session")

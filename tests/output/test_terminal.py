@@ -18,7 +18,7 @@ import os
 import re
 
 import pytest
-from conftest import ROOT
+from departments import ROOT
 from rich.cells import cell_len
 from rich.console import Console
 
@@ -194,7 +194,7 @@ def test_long_layout_on_a_terminal_never_uses_scientific_notation(cards):
 
 
 def test_compare_shows_the_change_with_arrows_in_points(cards, departments):
-    from conftest import AS_OF, CONFIG
+    from departments import AS_OF, CONFIG
 
     from csmkpi import engine
 

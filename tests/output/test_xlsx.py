@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from csmkpi.cli.app import app
 
-from conftest import AS_OF, CONFIG  # isort: skip
+from departments import AS_OF, CONFIG  # isort: skip
 
 ARGS = ("score", "--config", str(CONFIG), "--period", "2026-Q3", "--as-of", AS_OF.isoformat())
 CHAR_INCHES = 7 / 96  # the width of a digit in Calibri 11, the default font, at 96 dpi
@@ -154,7 +154,7 @@ def test_text_is_never_a_formula(tmp_path, sample_risky):
 def sample_risky(tmp_path: Path) -> Path:
     import shutil
 
-    from conftest import SAMPLE
+    from departments import SAMPLE
 
     data = tmp_path / "data"
     shutil.copytree(SAMPLE, data, ignore=shutil.ignore_patterns("*.py", "*.md"))
