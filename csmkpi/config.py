@@ -68,6 +68,8 @@ __all__ = [
 ]
 
 DEFAULT_CONFIG_PATH = Path("configs/kpis.yaml")
+CONFIG_ENV = "CSMKPI_CONFIG"
+SEARCHED = (DEFAULT_CONFIG_PATH, Path("kpis.yaml"))  # in the current folder, in this order
 
 TableName = Literal[
     "accounts",
@@ -266,7 +268,7 @@ class KpiConfig(BaseModel):
     @classmethod
     def _version_not_bool(cls, value: Any) -> Any:
         if isinstance(value, bool):  # True == 1 passes Literal[1] even when strict
-            raise PydanticCustomError("literal_error", "Input should be 1")
+            raise PydanticCustomError("literal_error", "expected 1, not true or false")
         return value
 
     @field_validator("kpis")
@@ -641,13 +643,16 @@ class _Issues:
             position = _position(walk.target(key))
         self.at(position, f"{_dotted(loc)}: {message}" if loc else message)
 
-    def add_validation_error(self, error: ValidationError, prefix: Loc = ()) -> None:
+    def add_validation_error(self, error: ValidationError, prefix: Loc = (), model: Any = None) -> None:
+        """Add Pydantic's errors in an analyst's words (``model``: what ``detail["loc"]`` starts from)."""
+        from csmkpi.config_words import message
+
         for detail in error.errors(include_url=False):
             if detail["type"] == _DUPLICATE_KPI_ID:
                 continue  # reported from the raw values, see _check_duplicate_ids
             key = detail["type"] == "extra_forbidden"
             missing = detail["type"] == "missing"
-            self.at_loc((*prefix, *detail["loc"]), detail["msg"], key=key, missing=missing)
+            self.at_loc((*prefix, *detail["loc"]), message(detail, model), key=key, missing=missing)
 
     def error(self) -> ConfigError:
         issues = sorted(self.items, key=lambda issue: (issue.line or 0, issue.col_no or 0))
@@ -738,7 +743,9 @@ def _check_metrics(
             continue  # Pydantic reports it
         model = metrics.get(name)
         if model is None:
-            message = f"unknown metric {name!r}; available: {available}"
+            from csmkpi.suggest import did_you_mean
+
+            message = f"unknown metric {name!r}{did_you_mean(name, metrics)} Available: {available}"
             issues.at_loc(("kpis", index, "metric"), message)
             continue
         raw = item.get("params", {})
@@ -747,7 +754,7 @@ def _check_metrics(
         try:
             validated = model.model_validate(raw)
         except ValidationError as exc:
-            issues.add_validation_error(exc, prefix=("kpis", index, "params"))
+            issues.add_validation_error(exc, prefix=("kpis", index, "params"), model=model)
             continue
         kpi_id = item.get("id")
         if isinstance(kpi_id, str):
@@ -771,7 +778,7 @@ def _parse(
     try:
         config = LoadedConfig.model_validate(data)
     except ValidationError as exc:
-        issues.add_validation_error(exc)
+        issues.add_validation_error(exc, model=KpiConfig)
     _check_duplicate_ids(issues, root, data)
     params = {} if metrics is None else _check_metrics(issues, data, metrics)
     if config is None and not issues.items:  # cannot happen; never pass silently
@@ -836,6 +843,32 @@ def load_config(path: Path, metrics: Mapping[str, type[BaseModel]] | None = None
         message = "the config is not valid UTF-8 text"
         raise _single(str(path), (line, None), message) from None
     return _parse(text, str(path), path, path.parent, metrics)
+
+
+def find_config(given: Path | None, environ: Mapping[str, str]) -> Path:
+    """Where the config is (SPEC §5): ``--config``, ``$CSMKPI_CONFIG``, ``configs/kpis.yaml`` or ``kpis.yaml``.
+
+    Raises:
+        InputMissingError: ``$CSMKPI_CONFIG`` names a file that does not exist.
+        UsageError: None of them is there; the message says how to make one.
+    """
+    from csmkpi.errors import UsageError
+
+    if given is not None:
+        return given
+    if named := environ.get(CONFIG_ENV, "").strip():
+        path = Path(named).expanduser()
+        if not path.exists():
+            raise InputMissingError(f"config file not found: {path} (from ${CONFIG_ENV})")
+        return path
+    for path in SEARCHED:
+        if path.is_file():
+            return path
+    raise UsageError(
+        f"no config found: no --config, no ${CONFIG_ENV}, and neither {' nor '.join(map(str, SEARCHED))} "
+        f"in {Path.cwd()}; make one with `csmkpi init .` (a starter kpis.yaml and sample data to edit), "
+        "or pass --config PATH"
+    )
 
 
 def peek_plugins(path: Path) -> list[str]:

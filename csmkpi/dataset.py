@@ -18,6 +18,7 @@ from typing import Any
 
 import polars as pl
 
+from csmkpi import progress
 from csmkpi.errors import DataError, InputMissingError, Issue
 from csmkpi.loading import LINE, ByteScan, TableSource, read_table, scan_ahead
 from csmkpi.schemas import TABLES, default_file, table_spec
@@ -81,7 +82,7 @@ def merge_columns(*needs: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
     return merged
 
 
-def _source(table: str, data_dir: Path, options: Any) -> TableSource | None:
+def find_source(table: str, data_dir: Path, options: Any) -> TableSource | None:
     """Find a table's file; None when the table is absent (every table is optional)."""
     if options is not None and options.file:
         path = data_dir / options.file
@@ -161,13 +162,22 @@ def load(
     sources = {
         table: source
         for table in TABLES
-        if (table in needed or all_columns) and (source := _source(table, data_dir, table_options.get(table)))
+        if (table in needed or all_columns) and (source := find_source(table, data_dir, table_options.get(table)))
     }
+    if not sources:
+        _check_not_empty(data_dir, table_options)
     found: dict[str, list[Issue]] = {}
     loaded: dict[str, pl.DataFrame] = {}
     ready = {table: threading.Event() for table in sources}  # set when a table is loaded or has failed
+    observer, started, count = progress.current(), [0], len(sources)
+    lock = threading.Lock()
 
     def load_one(table: str, source: TableSource, scanned: ByteScan | None = None) -> None:
+        with lock:
+            started[0] += 1
+            size = progress.file_size(_size(source.path))
+            step = f"reading {source.path.name} {size} ({started[0]} of {count} tables)"
+        progress.report(step, observer)
         try:
             specs = table_spec(table)
             required = [name for name, spec in specs.items() if spec.required]
@@ -214,6 +224,26 @@ def load(
         raise DataError(f"the data has {len(errors)} problem{'s' if len(errors) != 1 else ''}", errors)
     dataset.warnings.extend(issue for check in CROSS_CHECKS if (issue := crossed.get(check)) is not None)
     return dataset
+
+
+def _check_not_empty(data_dir: Path, table_options: Mapping[Any, Any]) -> None:
+    """Raise when the data folder holds none of the tables (SPEC §2, "Files that are not tables")."""
+    looked: list[str] = []
+    for table in TABLES:
+        options = table_options.get(table)
+        try:
+            if find_source(table, data_dir, options) is not None:
+                return
+        except InputMissingError:
+            pass
+        if options is not None and options.file:
+            looked.append(options.file)
+        else:
+            looked.append(default_file(table))
+    raise InputMissingError(
+        f"{data_dir}: none of the tables is in this folder (looked for {', '.join(looked)}; "
+        f"also .tsv, .txt or .parquet); set data.dir in the config or pass --data"
+    )
 
 
 def _cross_check(

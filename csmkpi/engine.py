@@ -7,6 +7,7 @@ units -> attribution -> group -> rollup, all KPIs collected in one
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -15,7 +16,7 @@ from typing import Any
 
 import polars as pl
 
-from csmkpi import dataset, periods
+from csmkpi import dataset, periods, progress
 from csmkpi.attribution import OWNER, attribute
 from csmkpi.config import LoadedConfig, load_config, peek_plugins
 from csmkpi.dimensions import ALL, UNASSIGNED
@@ -25,6 +26,8 @@ from csmkpi.metrics.base import UNIT_SCHEMA, Aggregation, Context, Metric, Metri
 from csmkpi.metrics.registry import discover
 from csmkpi.rollup import GROUP, complete, group_costs, members, pool, poolable, rollup, with_group
 from csmkpi.scoring import Target, composite, score_rows
+from csmkpi.suggest import did_you_mean
+from csmkpi.suggest import find as find_name
 
 LONG_COLUMNS = (
     "period",
@@ -57,6 +60,7 @@ class ScoreRequest:
     by: str = "csm"
     kpis: tuple[str, ...] = ()
     use_entry_points: bool = True
+    compare: str | None = None  # "previous" or "year": also score that period, from the same load
 
 
 @dataclass(frozen=True)
@@ -94,6 +98,13 @@ class Scorecard:
     warnings: tuple[Issue, ...] = ()
     inputs: tuple[Path, ...] = ()  # files read, which an output must never overwrite
     notes: tuple[str, ...] = ()  # facts a reader must know, not problems (``revenue as of 2026-11``)
+    compare: Scorecard | None = None  # the period ``--compare`` sets beside this one
+    amber_at: float = 0.9  # scoring.amber_at, for legends
+
+    def score_of(self, group: str) -> float | None:
+        """A group's composite score, None when it has none (or is not in this scorecard)."""
+        found = self.scores.filter(pl.col(GROUP) == group)["score"]
+        return found[0] if found.len() else None
 
     def group_order(self) -> list[str]:
         """Groups by rank (unranked last, then by name), ALL last."""
@@ -106,7 +117,13 @@ class Scorecard:
         """One row per group and KPI, in rank order, columns as SPEC §6."""
         order = pl.DataFrame({GROUP: self.group_order()}).with_row_index("__g")
         kpis = pl.DataFrame({"kpi": [k.id for k in self.kpis]}).with_row_index("__k")
-        return self.long.join(order, on=GROUP).join(kpis, on="kpi").sort("__g", "__k").select(LONG_COLUMNS)
+        long = self.long.join(order, on=GROUP).join(kpis, on="kpi").sort("__g", "__k").select(LONG_COLUMNS)
+        if self.compare is None:
+            return long
+        before = self.compare.long.select(GROUP, "kpi", pl.col("value").alias("compare_value"))
+        return long.join(before, on=[GROUP, "kpi"], how="left", maintain_order="left").with_columns(
+            (pl.col("value") - pl.col("compare_value")).alias("change")
+        )
 
     def wide_table(self) -> pl.DataFrame:
         """One row per group: the group columns, one value column per KPI, score, rank."""
@@ -119,7 +136,16 @@ class Scorecard:
             .select(
                 "period", "period_start", "period_end", "group_by", GROUP, *[k.id for k in self.kpis], "score", "rank"
             )
+            .pipe(self._with_changes, long)
         )
+
+    def _with_changes(self, wide: pl.DataFrame, long: pl.DataFrame) -> pl.DataFrame:
+        """With ``--compare``: one ``<kpi>_change`` column per KPI after ``rank``."""
+        if self.compare is None:
+            return wide
+        changes = long.pivot(on="kpi", index=GROUP, values="change", aggregate_function=None)
+        changes = changes.rename({k.id: f"{k.id}_change" for k in self.kpis})
+        return wide.join(changes, on=GROUP, how="left", maintain_order="left")
 
 
 @dataclass
@@ -159,7 +185,26 @@ def _expand(k: Any, metric: Metric[Any], params: Any, target: Target) -> list[Kp
     ]
 
 
+def _known_kpis(config: LoadedConfig, metrics: dict[str, Metric[Any]], wanted: tuple[str, ...]) -> tuple[str, ...]:
+    """``--kpi`` ids as the config spells them (any case); an unknown one is a usage error with suggestions."""
+    ids = [k.id for k in config.kpis]
+    for k in config.kpis:  # the variants of a multi-number metric (mrr_new...) may be picked too
+        ids.extend(kpi.id for kpi in _expand(k, metrics[k.metric], config.params[k.id], _NO_TARGET) if kpi.id != k.id)
+    known: list[str] = []
+    for word in wanted:
+        found = find_name(word, ids)
+        if found is None:
+            defined = ", ".join(k.id for k in config.kpis)
+            raise UsageError(f"unknown KPI {word!r}{did_you_mean(word, ids)} The config defines: {defined}")
+        known.append(found)
+    return tuple(known)
+
+
+_NO_TARGET = Target("", None, "higher", 0.0, 0)
+
+
 def _select_kpis(config: LoadedConfig, metrics: dict[str, Metric[Any]], wanted: tuple[str, ...]) -> list[Kpi]:
+    wanted = _known_kpis(config, metrics, wanted)
     kpis: list[Kpi] = []
     for k in config.kpis:
         target = Target(
@@ -171,10 +216,6 @@ def _select_kpis(config: LoadedConfig, metrics: dict[str, Metric[Any]], wanted: 
         )
         expanded = _expand(k, metrics[k.metric], config.params[k.id], target)
         kpis.extend(kpi for kpi in expanded if not wanted or k.id in wanted or kpi.id in wanted)
-    known = [k.id for k in config.kpis]
-    unknown = [w for w in wanted if w not in known and w not in {kpi.id for kpi in kpis}]
-    if unknown:
-        raise UsageError(f"unknown KPI {', '.join(map(repr, unknown))}; the config defines: {', '.join(known)}")
     return kpis
 
 
@@ -344,11 +385,29 @@ def _names(run: Run, by: str) -> dict[str, str]:
 def score(request: ScoreRequest) -> Scorecard:
     """Compute the scorecard of a request."""
     run = prepare(request)
-    return score_run(run, request.by)
+    card = score_run(run, request.by)
+    if request.compare is None:
+        return card
+    return with_compare(card, run, request.compare, request.by)
+
+
+def with_compare(card: Scorecard, run: Run, compare: str, by: str) -> Scorecard:
+    """``card`` with the scorecard of the period ``--compare`` sets beside it, from the same loaded data.
+
+    The compare period's warnings and notes join the card's (a missing revenue month there is as
+    much a reason to doubt the change as here).
+    """
+    fiscal = run.config.calendar.fiscal_year_start_month
+    other = periods.shift(run.period, compare, as_of=run.as_of, fiscal_year_start_month=fiscal)
+    before = score_run(dataclasses.replace(run, period=other), by)
+    warnings = tuple(dict.fromkeys([*card.warnings, *before.warnings]))
+    notes = (*card.notes, *(f"{other.label}: {note}" for note in before.notes))
+    return dataclasses.replace(card, compare=before, warnings=warnings, notes=notes)
 
 
 def score_run(run: Run, by: str) -> Scorecard:
     """Score a prepared run grouped ``by`` a dimension."""
+    progress.report(f"computing {len(run.kpis)} KPIs for {run.period.label} by {by}")
     tables = run.data.lazy()
     group_members = members(by, tables).collect()
     warnings = list(run.warnings)
@@ -401,6 +460,7 @@ def score_run(run: Run, by: str) -> Scorecard:
         kpis=tuple(run.kpis),
         long=long,
         scores=scores,
+        amber_at=scoring.amber_at,
         names={UNASSIGNED: UNASSIGNED, ALL: "All"} | _names(run, by),
         warnings=tuple(warnings),
         inputs=(run.config.path, *run.data.files.values(), *run.data.folder_files),

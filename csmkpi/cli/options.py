@@ -31,7 +31,14 @@ AsOfOpt = Annotated[
     Optional[datetime],  # noqa: UP045
     typer.Option("--as-of", formats=["%Y-%m-%d"], help="Reference date for relative periods. Default: today."),
 ]
-ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="The YAML KPI definition.", show_default=True)]
+ConfigOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        "--config",
+        "-c",
+        help="The YAML KPI definition. Default: $CSMKPI_CONFIG, else configs/kpis.yaml, else kpis.yaml.",
+    ),
+]
 DataOpt = Annotated[
     Optional[Path],  # noqa: UP045
     typer.Option("--data", "-d", help="Data folder; overrides data.dir of the config."),
@@ -43,14 +50,14 @@ ByOpt = Annotated[
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but data and errors.")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors (exit 65).")]
-DEFAULT_CONFIG = Path("configs/kpis.yaml")
+DEFAULT_CONFIG = None  # found as SPEC §5 says: present.find_config
 FormatOpt = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option(
         "--format",
         "-f",
-        help="table, csv, tsv, json, parquet, xlsx or markdown. Default: table on a terminal, else csv "
-        "(or from the --output extension).",
+        help="table, csv, tsv, json, parquet, xlsx, markdown or html. Default: from the --output extension, "
+        "else table on a terminal and csv when piped.",
     ),
 ]
 OutputOpt = Annotated[
@@ -73,4 +80,29 @@ KpiOpt = Annotated[
 
 MaxErrorsOpt = Annotated[
     int, typer.Option("--max-errors", min=1, help="Show at most this many problems (each grouped with its repeats).")
+]
+
+TopOpt = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option(
+        "--top",
+        min=0,
+        help="Show the top and bottom N groups by the sort (default 50 on a terminal, all in files; 0: all).",
+    ),
+]
+SortOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--sort", help="Order groups by score (default), group, name or a KPI id (best first)."),
+]
+GroupsOpt = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option("--group", "-g", help="Only this group: a csm_id or CSM name, team, segment... (repeatable)."),
+]
+CompareOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--compare",
+        help="previous (the period before, same length) or year (a year earlier): adds compare_value and "
+        "change (long layout), the change with ▲/▼ on the terminal.",
+    ),
 ]

@@ -50,7 +50,8 @@ def trend(
         request = present.score_request(
             config=config, period=period, from_=from_, to=to, as_of=as_of, data=data, by=by, kpis=kpi
         )
-        result = compute(request, every)
+        with present.progress(quiet):
+            result = compute(request, every)
         return present.emit_trend(
             result,
             fmt=fmt_,
