@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import polars as pl
@@ -36,6 +37,7 @@ class Explanation:
     kpi: Kpi
     units: pl.DataFrame  # COLUMNS + the metric's detail columns, biggest contributors first
     total: Mapping[str, Any]  # numerator, denominator, sample_size, value of the group (as the scorecard)
+    inputs: tuple[Path, ...] = ()  # files read, which an output must never overwrite
 
     def table(self) -> pl.DataFrame:
         """The units followed by a ``TOTAL`` row carrying the group's value."""
@@ -126,4 +128,5 @@ def explain(request: ScoreRequest, kpi_id: str, group: str) -> Explanation:
         kpi,
         rows,
         total.row(0, named=True) if total.height else empty_row(kpi.aggregation),
+        run.inputs,
     )

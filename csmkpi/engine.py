@@ -133,6 +133,11 @@ class Run:
     data: dataset.Dataset
     warnings: list[Issue] = field(default_factory=list)
 
+    @property
+    def inputs(self) -> tuple[Path, ...]:
+        """The files the run reads or could read, which an output must never overwrite."""
+        return (self.config.path, *self.data.files.values(), *self.data.folder_files)
+
 
 def load_metrics_and_config(
     path: Path, *, use_entry_points: bool = True
@@ -358,7 +363,7 @@ def score_run(run: Run, by: str) -> Scorecard:
         scores=scores,
         names={UNASSIGNED: UNASSIGNED, ALL: "All"} | _names(run, by),
         warnings=tuple(warnings),
-        inputs=(run.config.path, *run.data.files.values(), *run.data.folder_files),
+        inputs=run.inputs,
         notes=tuple(
             note for note in [snapshot.note("revenue", run.period)] if note and any(map(needs_revenue, run.kpis))
         ),

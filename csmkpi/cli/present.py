@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from csmkpi.dimensions import DIMENSIONS
-from csmkpi.errors import CsmkpiError, ExitCode, Issue, OutputError, UsageError
+from csmkpi.errors import CsmkpiError, ExitCode, Issue, UsageError
 
 if TYPE_CHECKING:
     from csmkpi.drilldown import Explanation
@@ -74,11 +74,11 @@ def choose_format(fmt: str | None, output: str | None, layout: str) -> str:
 
 
 def output_path(template: str, label: str, inputs: tuple[Path, ...]) -> Path:
-    """Fill ``{period}`` and refuse to overwrite an input file."""
+    """Fill ``{period}`` and check where the output goes: an input file or a folder in the way is refused (73)."""
+    from csmkpi.output import targets
+
     path = Path(template.replace("{period}", label))
-    resolved = path.resolve()
-    if any(resolved == p.resolve() for p in inputs):
-        raise OutputError(f"{path}: refusing to overwrite an input file")
+    targets.resolve(path, inputs)  # raises before anything is written
     return path
 
 
@@ -118,12 +118,13 @@ def unique(issues: Iterable[Issue]) -> list[Issue]:
 def emit_frame(frame, fmt: str, output: Path | None, *, escape: bool, quiet: bool) -> None:  # type: ignore[no-untyped-def]
     """Serialise a frame to a file (atomically) or to stdout."""
     from csmkpi.cli.runner import stderr_console
-    from csmkpi.output.writers import serialise, write_file
+    from csmkpi.output import targets
+    from csmkpi.output.writers import serialise
 
     payload = serialise(frame, fmt, safe=escape)
     if output is not None:
-        write_file(output, payload)
-        if not quiet:
+        target = targets.write_path(output, payload)
+        if not quiet and not target.is_stdout:
             stderr_console().print(
                 f"wrote {output} ({frame.height} rows, {fmt})", highlight=False, markup=False, soft_wrap=True
             )
@@ -162,7 +163,7 @@ def emit_explanation(explanation: Explanation, *, fmt: str, output: str | None, 
         Console().print(explanation_table(explanation))
         return int(ExitCode.OK)
     label = f"{explanation.period.label}_{explanation.kpi.id}_{explanation.group}"
-    path = output_path(output, label, ()) if output else None
+    path = output_path(output, label, explanation.inputs) if output else None
     emit_frame(explanation.table(), fmt, path, escape=escape, quiet=quiet)
     return int(ExitCode.OK)
 
@@ -190,9 +191,10 @@ def emit_trend(
 
         Console().print(trend_table(result, group))
     elif output and "{period}" in output:
-        for card in result.cards:
+        paths = [output_path(output, card.period.label, card.inputs) for card in result.cards]  # all, before any write
+        for card, each in zip(result.cards, paths, strict=True):
             frame = card.wide_table() if layout == "wide" else card.long_table()
-            emit_frame(frame, fmt, output_path(output, card.period.label, card.inputs), escape=escape, quiet=quiet)
+            emit_frame(frame, fmt, each, escape=escape, quiet=quiet)
     else:
         inputs = result.cards[0].inputs if result.cards else ()
         path = output_path(output, result.range.label, inputs) if output else None
