@@ -17,7 +17,7 @@ import polars as pl
 
 from csmkpi import dataset, periods
 from csmkpi.attribution import OWNER, attribute
-from csmkpi.config import LoadedConfig, load_config, peek_plugins
+from csmkpi.config import LoadedConfig, load_config, peek_plugins, read_config
 from csmkpi.dimensions import ALL, UNASSIGNED
 from csmkpi.errors import Issue, UsageError
 from csmkpi.freshness import Snapshot, end_snapshot
@@ -143,8 +143,9 @@ def load_metrics_and_config(
     path: Path, *, use_entry_points: bool = True
 ) -> tuple[LoadedConfig, dict[str, Any], list[Issue]]:
     """Load the config, then the metrics it may add through ``plugins``, then validate its KPI params."""
-    metrics, warnings = discover(peek_plugins(path), use_entry_points=use_entry_points, search_path=path.parent)
-    config = load_config(path, {name: metric.params for name, metric in metrics.items()})
+    raw = read_config(path)  # once: the config may be a pipe
+    metrics, warnings = discover(peek_plugins(path, raw), use_entry_points=use_entry_points, search_path=path.parent)
+    config = load_config(path, {name: metric.params for name, metric in metrics.items()}, raw=raw)
     return config, metrics, warnings
 
 
