@@ -19,7 +19,7 @@ from typing import Any
 import polars as pl
 
 from csmkpi.errors import DataError, InputMissingError, Issue
-from csmkpi.loading import LINE, ByteScan, TableSource, read_table, scan_ahead
+from csmkpi.loading import LINE, ByteScan, TableSource, probe, read_table, scan_ahead
 from csmkpi.schemas import TABLES, default_file, table_spec
 from csmkpi.validation import RULE_COLUMNS, NumberFormat, TableOptions, validate_table
 
@@ -75,21 +75,24 @@ def _source(table: str, data_dir: Path, options: Any) -> TableSource | None:
     """Find a table's file; None when the table is absent (every table is optional)."""
     if options is not None and options.file:
         path = data_dir / options.file
-        if not path.is_file():
+        kind = probe(path, f"data.tables.{table}.file in the config")
+        if kind is None:
             raise InputMissingError(f"{path}: file not found (data.tables.{table}.file in the config)")
     else:
         stem = default_file(table).rsplit(".", 1)[0]
         candidates = [data_dir / f"{stem}{ext}" for ext in EXTENSIONS]
-        found = next((p for p in candidates if p.is_file()), None)
+        # The first that exists in any form: a folder or a dangling link named like a table is an error, not absence.
+        found = next(((p, k) for p in candidates if (k := probe(p)) is not None), None)
         if found is None:
             return None
-        path = found
+        path, kind = found
     return TableSource(
         table=table,
         path=path,
         columns=dict(options.columns) if options is not None else {},
         delimiter=(options.delimiter if options is not None else None) or ("\t" if path.suffix == ".tsv" else None),
         encoding=options.encoding if options is not None else "utf-8",
+        stream=kind == "stream",
     )
 
 
