@@ -195,6 +195,7 @@ def prepare(request: ScoreRequest, *, by: str | None = None) -> Run:
         as_of=as_of,
         fiscal_year_start_month=config.calendar.fiscal_year_start_month,
     )
+    periods.require_history(period)
     kpis = _select_kpis(config, metrics, request.kpis)
     needs: list[Mapping[str, Iterable[str]]] = [dataset.dimension_columns(by or request.by)]
     needs.extend(kpi.metric.columns for kpi in kpis)
