@@ -149,7 +149,8 @@ def load(
     """Read and validate the needed tables; raise ``DataError`` listing every error."""
     data_dir = Path(os.path.normpath(data_dir))  # "configs/../sample_data" reads better as "sample_data"
     if not data_dir.is_dir():
-        raise InputMissingError(f"{data_dir}: data directory not found (set data.dir in the config or pass --data)")
+        why = "is not a folder" if os.path.lexists(data_dir) else "data directory not found"
+        raise InputMissingError(f"{data_dir}: {why} (set data.dir in the config or pass --data)")
     dataset = Dataset(folder_files=tuple(p for p in data_dir.iterdir() if p.is_file()))
     sources = {
         table: source

@@ -147,7 +147,7 @@ def emit_scorecard(
         console = Console()
         console.print(scorecard_table(card, console.width) if layout == "wide" else long_table(card))
     else:
-        path = output_path(output, card.period.label, card.inputs) if output else None
+        path = output_path(output or "-", card.period.label, card.inputs)  # stdout too may be an input
         frame = card.wide_table() if layout == "wide" else card.long_table()
         emit_frame(frame, fmt, path, escape=escape, quiet=quiet)
     return int(ExitCode.OK)
@@ -163,7 +163,7 @@ def emit_explanation(explanation: Explanation, *, fmt: str, output: str | None, 
         Console().print(explanation_table(explanation))
         return int(ExitCode.OK)
     label = f"{explanation.period.label}_{explanation.kpi.id}_{explanation.group}"
-    path = output_path(output, label, explanation.inputs) if output else None
+    path = output_path(output or "-", label, explanation.inputs)
     emit_frame(explanation.table(), fmt, path, escape=escape, quiet=quiet)
     return int(ExitCode.OK)
 
@@ -197,7 +197,7 @@ def emit_trend(
             emit_frame(frame, fmt, each, escape=escape, quiet=quiet)
     else:
         inputs = result.cards[0].inputs if result.cards else ()
-        path = output_path(output, result.range.label, inputs) if output else None
+        path = output_path(output or "-", result.range.label, inputs)
         frame = result.wide_table() if layout == "wide" else result.long_table()
         emit_frame(frame, fmt, path, escape=escape, quiet=quiet)
     return int(ExitCode.OK)

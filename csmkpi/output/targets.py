@@ -3,7 +3,8 @@
 Every command that writes a file asks this module, so the rules hold for all of them:
 
 - ``-``, ``/dev/stdout``, ``/dev/stderr``, ``/dev/fd/N`` and ``/proc/self/fd/N`` are the process's own
-  descriptors: written straight through (``/dev/stdout`` is stdout even when stdout is a file).
+  descriptors: written straight through (``/dev/stdout`` is stdout even when stdout is a file), unless
+  that file is one of the run's inputs (``csmkpi score >> data/accounts.csv``).
 - An existing character device (``/dev/null``, a terminal) or FIFO, also through a link: opened as it is
   and written straight through, never replaced by a regular file.
 - A folder, a socket or a block device in the way, a missing folder, a part of the path that is a file,
@@ -79,6 +80,8 @@ def resolve(output: str | Path, inputs: Iterable[Path] = ()) -> Target:
     fd = descriptor(shown)
     if fd is not None:
         _check_open(shown, fd)
+        with contextlib.suppress(OSError):  # stdout appended to an input (>> data/accounts.csv) is refused too
+            _check_not_input("standard output" if fd == 1 else shown, os.fstat(fd), inputs)
         return Target(shown, "descriptor", fd=fd)
     path = Path(shown)
     try:

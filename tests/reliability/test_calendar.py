@@ -9,7 +9,7 @@ data dated in years 1 and 9999 just work.
 from __future__ import annotations
 
 import pytest
-from conftest import Company, assert_clean, run_all
+from faults import Company, assert_clean, run_all
 from typer.testing import CliRunner
 
 from csmkpi.cli.app import app

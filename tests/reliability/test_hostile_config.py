@@ -16,7 +16,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import CSMKPI, PERIOD, Company, assert_clean, run_all
+from faults import CSMKPI, PERIOD, Company, assert_clean, run_all
 from typer.testing import CliRunner
 
 from csmkpi.cli.app import app

@@ -17,7 +17,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import CSMKPI, PERIOD, Company, csmkpi, is_root
+from faults import CSMKPI, PERIOD, Company, csmkpi, is_root
 
 _PR_CAPBSET_DROP, _CAP_DAC_OVERRIDE, _CAP_DAC_READ_SEARCH = 24, 1, 2
 

@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from conftest import Company, csmkpi, is_root, leftovers
+from faults import Company, csmkpi, is_root, leftovers
 
 
 def test_a_regular_file_is_replaced_atomically(company: Company, tmp_path: Path) -> None:
@@ -179,6 +179,18 @@ def test_an_input_of_the_run_is_refused_before_anything_is_written(company: Comp
     assert target.read_bytes() == kept
     assert mrr.read_bytes() == original
     assert leftovers(company.root) == []
+
+
+@pytest.mark.parametrize("output", [None, "-", "/dev/stdout"])
+def test_stdout_appended_to_an_input_is_refused(company: Company, output: str | None) -> None:
+    accounts = company.data / "accounts.csv"
+    kept = accounts.read_bytes()
+    extra = () if output is None else ("--output", output)
+    with accounts.open("ab") as appended:  # csmkpi score >> data/accounts.csv: the shell does not truncate it
+        proc = csmkpi(company.score("--format", "csv", *extra), stdout=appended, stderr=subprocess.PIPE)
+    assert proc.returncode == 73, proc.stderr
+    assert b"input" in proc.stderr
+    assert accounts.read_bytes() == kept
 
 
 def test_trend_checks_every_file_before_writing_the_first(company: Company, tmp_path: Path) -> None:

@@ -18,8 +18,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from conftest import CSMKPI, Company, assert_clean, is_root, leftovers, start
-from test_signals import open_for_writing
+from faults import CSMKPI, Company, assert_clean, is_root, leftovers, open_for_writing, start
 
 from csmkpi.errors import OUT_OF_MEMORY_MESSAGE
 

@@ -18,17 +18,15 @@ old outputs intact and finished ones complete.
 
 from __future__ import annotations
 
-import errno
 import os
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import BinaryIO
 
 import pytest
-from conftest import Company, assert_clean, leftovers, start, tables, wait_for
+from faults import Company, assert_clean, leftovers, open_for_writing, start, tables, wait_for
 
 from csmkpi.cli.supervisor import GRACE
 
@@ -72,25 +70,6 @@ def finish(proc: subprocess.Popen[bytes], signum: int, code: int) -> bytes:
     assert_clean(stderr)
     assert stderr.count(b"\n") == 1, stderr  # "terminated (SIGTERM)"
     return stderr
-
-
-def open_for_writing(fifo: Path, proc: subprocess.Popen[bytes], timeout: float = 30) -> BinaryIO:
-    """Open a FIFO for writing once the run has opened it for reading (never waits on a run that ended)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)  # ENXIO while nobody reads it
-        except OSError as exc:
-            if exc.errno != errno.ENXIO:
-                raise
-            if proc.poll() is not None:
-                raise AssertionError(f"the run ended ({proc.returncode}) before opening {fifo}") from None
-            if time.monotonic() > deadline:
-                raise AssertionError(f"the run never opened {fifo}") from None
-            time.sleep(0.005)
-            continue
-        os.set_blocking(fd, True)
-        return os.fdopen(fd, "wb")
 
 
 @pytest.mark.parametrize("name", SIGNALS)

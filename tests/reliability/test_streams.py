@@ -14,7 +14,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from conftest import CSMKPI, Company, assert_clean, csmkpi
+from faults import CSMKPI, Company, assert_clean, csmkpi
 
 ROOT = Path(__file__).parents[2]
 
