@@ -77,6 +77,8 @@ def output_path(template: str, label: str, inputs: tuple[Path, ...]) -> Path:
     """Fill ``{period}`` and check where the output goes: an input file or a folder in the way is refused (73)."""
     from csmkpi.output import targets
 
+    if not template:
+        raise UsageError("--output is empty: give a file name, or - for stdout")
     path = Path(template.replace("{period}", label))
     targets.resolve(path, inputs)  # raises before anything is written
     return path
@@ -147,7 +149,9 @@ def emit_scorecard(
         console = Console()
         console.print(scorecard_table(card, console.width) if layout == "wide" else long_table(card))
     else:
-        path = output_path(output or "-", card.period.label, card.inputs)  # stdout too may be an input
+        path = output_path(
+            "-" if output is None else output, card.period.label, card.inputs
+        )  # stdout too may be an input
         frame = card.wide_table() if layout == "wide" else card.long_table()
         emit_frame(frame, fmt, path, escape=escape, quiet=quiet)
     return int(ExitCode.OK)
@@ -163,7 +167,7 @@ def emit_explanation(explanation: Explanation, *, fmt: str, output: str | None, 
         Console().print(explanation_table(explanation))
         return int(ExitCode.OK)
     label = f"{explanation.period.label}_{explanation.kpi.id}_{explanation.group}"
-    path = output_path(output or "-", label, explanation.inputs)
+    path = output_path("-" if output is None else output, label, explanation.inputs)
     emit_frame(explanation.table(), fmt, path, escape=escape, quiet=quiet)
     return int(ExitCode.OK)
 
@@ -197,7 +201,7 @@ def emit_trend(
             emit_frame(frame, fmt, each, escape=escape, quiet=quiet)
     else:
         inputs = result.cards[0].inputs if result.cards else ()
-        path = output_path(output or "-", result.range.label, inputs)
+        path = output_path("-" if output is None else output, result.range.label, inputs)
         frame = result.wide_table() if layout == "wide" else result.long_table()
         emit_frame(frame, fmt, path, escape=escape, quiet=quiet)
     return int(ExitCode.OK)

@@ -127,6 +127,12 @@ def _socket(path: Path) -> socket.socket:
     return server
 
 
+def test_an_empty_output_is_a_usage_error(company: Company) -> None:
+    proc = csmkpi(company.score("--output", ""))  # --output "$OUT" with OUT unset, in a cron line
+    assert (proc.returncode, proc.stdout) == (2, b"")
+    assert b"--output is empty" in proc.stderr
+
+
 @pytest.mark.parametrize("obstacle", ["folder", "socket", "file-as-folder", "missing-folder", "loop"])
 def test_something_in_the_way_is_refused_before_anything_is_written(
     company: Company, tmp_path: Path, obstacle: str
