@@ -32,7 +32,6 @@ import errno
 import math
 import os
 import re
-import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -890,7 +889,7 @@ def load_config(
 
     Args:
         path: The YAML file (UTF-8, with or without BOM); messages name it as given. ``data.dir``
-            is relative to its folder, or to the current folder for a pipe or device.
+            is relative to its folder, or to the current folder for ``/dev/stdin`` and the like.
         metrics: Metric name -> params model. When given, metric names and params are
             checked too and the validated params land in ``params``.
         raw: The file's bytes when already read (``read_config``).
@@ -911,14 +910,11 @@ def load_config(
 
 
 def _is_stream(path: Path) -> bool:
-    """A pipe, ``<(...)`` or device: no folder to take ``data.dir`` relative to."""
-    if str(path).startswith(("/dev/", "/proc/")):
-        return True
-    try:
-        mode = os.stat(path).st_mode
-    except OSError:
-        return False
-    return stat.S_ISFIFO(mode) or stat.S_ISCHR(mode)
+    """``/dev/stdin``, ``<(...)``'s ``/dev/fd/63``, ``/proc/self/fd/N``: no folder to take ``data.dir`` relative to.
+
+    A named FIFO elsewhere keeps its folder, as a file there would.
+    """
+    return str(path).startswith(("/dev/", "/proc/"))
 
 
 def peek_plugins(path: Path, raw: bytes | None = None) -> list[str]:
