@@ -63,6 +63,8 @@ def start() -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         return
     watch.pid = pid
+    with contextlib.suppress(OSError, AttributeError):  # Linux 5.3+
+        watch.pidfd = os.pidfd_open(pid)
     os._exit(watch.wait(set(blocked)))
 
 
@@ -75,18 +77,33 @@ class _Watch:
     signum: int | None = None  # the first signal passed on
     killed: bool = False  # the child outlived GRACE and was killed
     stalled: bool = False  # the child stalled and was killed
+    reaped: bool = False  # the child's end was collected: no more signals to it
+    pidfd: int | None = None
 
     def forward(self, signum: int, frame: FrameType | None) -> None:
         if self.signum is None:
             self.signum = signum
-            signal.setitimer(signal.ITIMER_REAL, GRACE)
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signum)
+            if not self.reaped:
+                signal.setitimer(signal.ITIMER_REAL, GRACE)
+        self.send(signum)
 
     def overdue(self, signum: int, frame: FrameType | None) -> None:
-        self.killed = True
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(self.pid, signal.SIGKILL)
+        self.killed = not self.reaped
+        self.send(signal.SIGKILL)
+
+    def send(self, signum: int) -> None:
+        """Signal the child, unless it is gone (its pid may be another process's by now).
+
+        Through a pidfd where there is one: it never reaches another process, even in the instant
+        between the child's end being collected and ``reaped`` being set.
+        """
+        if self.pid <= 0 or self.reaped:
+            return
+        with contextlib.suppress(OSError):  # ProcessLookupError: gone
+            if self.pidfd is not None:
+                signal.pidfd_send_signal(self.pidfd, signum)
+            else:
+                os.kill(self.pid, signum)
 
     def wait(self, blocked: set[int]) -> int:
         for signum in signals.WATCHED:
@@ -97,6 +114,7 @@ class _Watch:
             status = self.wait_for_child()
         except ChildProcessError:
             status = 0
+        self.reaped = True
         signal.setitimer(signal.ITIMER_REAL, 0)
         self.clean()
         code, line = self.outcome(status)
@@ -119,8 +137,7 @@ class _Watch:
                 ticks, since = now, time.monotonic()
             elif not self.stalled and time.monotonic() - since >= STALL and _parked(self.pid):
                 self.stalled = True
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(self.pid, signal.SIGKILL)
+                self.send(signal.SIGKILL)
 
     def clean(self) -> None:
         """Remove the temp files the child left (it was killed before it could)."""
