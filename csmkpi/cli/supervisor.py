@@ -52,6 +52,7 @@ def start() -> None:
         return
     ledger = _ledger()
     watch = _Watch(ledger=ledger, oom_kills=_oom_kills(), watchdog=memory_rlimit())
+    parent = os.getpid()
     blocked = signal.pthread_sigmask(signal.SIG_BLOCK, signals.WATCHED)  # none may land between fork and handlers
     try:
         pid = os.fork()
@@ -59,7 +60,7 @@ def start() -> None:
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         return
     if pid == 0:
-        _child(ledger, os.getppid())
+        _child(ledger, parent)
         signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
         return
     watch.pid = pid
