@@ -182,23 +182,28 @@ def load(
     # ahead of its turn, and runs the cross-table checks, each as soon as its two tables are loaded.
     order = sorted(sources.items(), key=lambda item: -_size(item[1].path))
     large, small = _split_small(order)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csmkpi-load") as side:
-        pending: list[Future[Any]] = [side.submit(load_one, table, source) for table, source in small]
+    side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csmkpi-load")
+    pending: list[Future[Any]] = []
+    try:
+        pending.extend(side.submit(load_one, table, source) for table, source in small)
         ahead = {table: side.submit(scan_ahead, source) for table, source in large[1:]}
         pending.extend(ahead.values())
-        crossing = side.submit(_cross_check, [t for t, _ in small + large], sources, loaded, ready)
-        try:
-            for table, source in large:
-                load_one(table, source, ahead[table].result() if table in ahead else None)
-        except BaseException:  # Ctrl-C, SIGTERM, a bug: the side thread stops after the table it is on
-            for job in [*pending, crossing]:
-                job.cancel()
-            for event in ready.values():  # the cross checks wait for no table that will not come
-                event.set()
-            raise
+        pending.append(crossing := side.submit(_cross_check, [t for t, _ in small + large], sources, loaded, ready))
+        for table, source in large:
+            load_one(table, source, ahead[table].result() if table in ahead else None)
         for job in pending:
             job.result()
         crossed = crossing.result()
+    except BaseException:  # Ctrl-C, SIGTERM, a bug: the side thread stops after the table it is on
+        for job in pending:
+            job.cancel()
+        for event in ready.values():  # the cross checks wait for no table that will not come
+            event.set()
+        # Not waiting for it: it may be blocked for good (reading a FIFO nobody writes), and an
+        # interrupted run must end now (the CLI then exits without joining threads).
+        side.shutdown(wait=False, cancel_futures=True)
+        raise
+    side.shutdown()
     issues = [issue for table in sources for issue in found.get(table, [])]  # in table order
     errors = [i for i in issues if i.level == "error"]
     dataset.warnings.extend(i for i in issues if i.level != "error")

@@ -50,6 +50,13 @@ def main() -> None:
     streams.prepare()
     try:
         _main(sys.argv[1:])
+    except SystemExit as exc:
+        if signals.received() is None:
+            raise
+        # Interrupted: temp files are gone, the line is printed. Exit now, without waiting for a thread
+        # blocked in a read that may never end (a FIFO nobody writes): Python would join it at exit.
+        _flush()
+        os._exit(exc.code if isinstance(exc.code, int) else 1)
     except signals.Interrupted as exc:  # before the command's runner took over: while starting up
         _exit(exc.code, exc.line)
     except BrokenPipeError:
@@ -78,6 +85,14 @@ def _main(args: list[str]) -> None:
     from csmkpi.cli.app import main as run
 
     run()
+
+
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
 
 
 def _exit(code: int, line: str | None = None) -> None:

@@ -166,3 +166,28 @@ def test_a_run_stuck_in_native_code_still_ends_promptly(
     assert time.monotonic() - sent < GRACE + 5
     assert target.read_bytes() == b"old"
     assert leftovers(tmp_path) == []  # the child was killed with its temp file open: the parent removed it
+
+
+def _ended(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return True
+    return state in ("Z", "X")  # a zombie: ended, waiting for init to collect it
+
+
+def test_killing_the_watching_process_ends_the_run(company: Company, tmp_path: Path) -> None:
+    """``kill -9`` of the process the shell started: the run gets SIGTERM (PR_SET_PDEATHSIG) and stops."""
+    surveys = company.data / "surveys.csv"
+    surveys.unlink()
+    os.mkfifo(surveys)
+    target = tmp_path / "card.csv"
+    proc = start(company.score("--output", target))
+    writer = open_for_writing(surveys, proc)
+    child = int(Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()[0])
+    proc.kill()
+    proc.communicate(timeout=30)
+    wait_for(lambda: _ended(child), timeout=10, what="the run to end with its watcher")
+    writer.close()
+    assert not target.exists()
+    assert leftovers(tmp_path) == []
