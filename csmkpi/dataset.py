@@ -96,6 +96,14 @@ def _source(table: str, data_dir: Path, options: Any) -> TableSource | None:
     )
 
 
+def _folder_files(data_dir: Path) -> tuple[Path, ...]:
+    """Every file of the data folder (never an output); none when the folder cannot be listed (x without r)."""
+    try:
+        return tuple(p for p in data_dir.iterdir() if p.is_file())
+    except OSError:
+        return ()
+
+
 def _with_rule_columns(table: str, columns: Iterable[str]) -> set[str]:
     """The needed columns plus the table's keys and the partners of any row rule they touch."""
     wanted = set(columns) | set(TABLES[table].unique)
@@ -151,7 +159,7 @@ def load(
     if not data_dir.is_dir():
         why = "is not a folder" if os.path.lexists(data_dir) else "data directory not found"
         raise InputMissingError(f"{data_dir}: {why} (set data.dir in the config or pass --data)")
-    dataset = Dataset(folder_files=tuple(p for p in data_dir.iterdir() if p.is_file()))
+    dataset = Dataset(folder_files=_folder_files(data_dir))
     sources = {
         table: source
         for table in TABLES

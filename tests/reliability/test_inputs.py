@@ -70,6 +70,28 @@ def test_a_table_that_is_not_a_readable_file_is_66_naming_it(company: Company, k
     assert "missing" not in message and "not found" not in message
 
 
+@pytest.mark.parametrize("kind", ["folder", "dangling-link", "link-loop", "no-permission"])
+def test_a_config_that_is_not_a_readable_file_is_66(company: Company, kind: str) -> None:
+    config = company.root / "other.yaml"
+    kwargs: dict[str, object] = {}
+    if kind == "folder":
+        config.mkdir()
+    elif kind == "dangling-link":
+        config.symlink_to(company.root / "gone.yaml")
+    elif kind == "link-loop":
+        config.symlink_to(config)
+    else:
+        config.write_bytes(company.config.read_bytes())
+        config.chmod(0)
+        if is_root():
+            kwargs["preexec_fn"] = _without_root_powers
+    runs = (["score", "--config", config, *PERIOD], ["validate", "--config", config], ["metrics", "--config", config])
+    for args in runs:
+        proc = csmkpi(args, **kwargs)  # type: ignore[arg-type]
+        assert proc.returncode == 66, (args, proc.stderr)
+        assert str(config).encode() in proc.stderr
+
+
 def test_a_configured_table_file_that_is_a_folder_is_66(company: Company) -> None:
     (company.data / "exports").mkdir()
     config = company.config.read_text(encoding="utf-8")
