@@ -168,7 +168,7 @@ class _Watch:
             return signals.CODES[self.signum], signals.Interrupted(self.signum).line
         if died in signals.CODES:
             return signals.CODES[died], signals.Interrupted(died).line
-        name = signal.Signals(died).name
+        name = _name(died)
         if died in _CRASHES and (died == signal.SIGABRT or self.memory_limited()):
             from csmkpi.errors import OUT_OF_MEMORY_MESSAGE
 
@@ -192,6 +192,13 @@ def memory_rlimit() -> bool:
         if soft != resource.RLIM_INFINITY:
             return True
     return False
+
+
+def _name(signum: int) -> str:
+    try:
+        return signal.Signals(signum).name
+    except ValueError:  # a real-time signal without a name of its own
+        return f"signal {signum}"
 
 
 def _child(ledger: int | None, parent: int) -> None:
