@@ -61,7 +61,11 @@ def main() -> None:
         _exit(exc.code, exc.line)
     except BrokenPipeError:
         _exit(0)
-    except streams.WriteError as exc:  # stdout failed on a fast answer
+    except Exception as exc:  # stdout failed on a fast answer: a WriteError (imported only now: it costs 15 ms)
+        from csmkpi.errors import WriteError
+
+        if not isinstance(exc, WriteError):
+            raise
         _exit(int(exc.exit_code), f"error: {exc.message}")
 
 

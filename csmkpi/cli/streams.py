@@ -19,11 +19,11 @@ from __future__ import annotations
 import io
 import os
 import re
-import select
 import sys
-from typing import TextIO
 
-from csmkpi.errors import WriteError
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing: this module loads before --version answers
+if TYPE_CHECKING:
+    from typing import TextIO
 
 STDERR_BUDGET = 56 * 1024  # messages in full up to here
 STDERR_LIMIT = 63 * 1024  # then errors only (each line cut to ERROR_LINE bytes), never beyond this
@@ -108,18 +108,26 @@ class StdoutRaw(io.RawIOBase):
             return size
         if self._closed_at_start:
             self.failed = True
-            raise WriteError("cannot write to standard output: it is closed")
+            raise _write_error("it is closed")
         while True:
             try:
                 return os.write(self._fd, data)
             except BlockingIOError:  # left non-blocking by another program: wait until writable
+                import select
+
                 select.select([], [self._fd], [])
             except BrokenPipeError:
                 self.failed = True
                 raise
             except OSError as exc:
                 self.failed = True
-                raise WriteError(f"cannot write to standard output: {exc.strerror or exc}") from exc
+                raise _write_error(exc.strerror or str(exc)) from exc
+
+
+def _write_error(why: str) -> Exception:
+    from csmkpi.errors import WriteError  # only now: importing it would cost --version 15 ms
+
+    return WriteError(f"cannot write to standard output: {why}")
 
 
 class GuardedStderr(io.TextIOBase):
