@@ -28,7 +28,9 @@ private attributes behind read-only properties.
 from __future__ import annotations
 
 import codecs
+import errno
 import math
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -96,6 +98,13 @@ _DUPLICATE_KPI_ID = "duplicate_kpi_id"
 _KPI_ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
 _MODULE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
 _MAX_NODES = 100_000  # values after alias expansion; stops "billion laughs" documents
+# Hostile YAML is a config error in bounded time and memory (SPEC §5). PyYAML composes about 30,000
+# values a second, so the size and value caps keep any file under a second or so; a real config has
+# a few thousand values and nests 6 levels.
+MAX_CONFIG_BYTES = 1 << 20
+_MAX_COMPOSED = 20_000  # YAML nodes, aliases counted once
+_MAX_DEPTH = 64
+_MAX_CAP = 100.0  # scoring.cap: attainment is clamped to [0, cap], so every score stays finite
 
 NonEmptyStr = Annotated[str, Field(min_length=1)]
 OneChar = Annotated[str, Field(min_length=1, max_length=1)]
@@ -198,7 +207,7 @@ class ScoringConfig(BaseModel):
     model_config = _MODEL_CONFIG
 
     amber_at: float = Field(default=0.9, gt=0, le=1)
-    cap: float = Field(default=1.5, ge=1)
+    cap: float = Field(default=1.5, ge=1, le=_MAX_CAP)
     min_sample: int = Field(default=5, ge=0)
 
 
@@ -273,6 +282,14 @@ class KpiConfig(BaseModel):
 
     @field_validator("kpis")
     @classmethod
+    def _some_weight(cls, kpis: list[KpiDef]) -> list[KpiDef]:
+        if kpis and all(kpi.weight == 0 for kpi in kpis):
+            message = "every KPI has weight 0: give at least one a weight above 0 (weights are relative)"
+            raise PydanticCustomError("all_weights_zero", message)
+        return kpis
+
+    @field_validator("kpis")
+    @classmethod
     def _unique_ids(cls, kpis: list[KpiDef]) -> list[KpiDef]:
         details = [
             InitErrorDetails(
@@ -338,12 +355,41 @@ class LoadedConfig(KpiConfig):
 # ---------------------------------------------------------------------------- YAML
 
 
+class _HostileError(Exception):
+    """A document too large or too deeply nested to be a config (SPEC §5: hostile YAML)."""
+
+    def __init__(self, message: str, mark: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.mark = mark
+
+
 class _Loader(yaml.SafeLoader):
     """PyYAML's safe loader, noting nodes with an explicit tag (``!!str``, ``!x``)."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.tagged: set[int] = set()
+        self._composed = 0
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        """Compose one node, refusing documents too large or too deeply nested to be a config."""
+        self._composed += 1
+        self._depth += 1
+        try:
+            if self._composed > _MAX_COMPOSED:
+                raise _HostileError(f"the config has more than {_MAX_COMPOSED} values", self._mark())
+            if self._depth > _MAX_DEPTH:
+                raise _HostileError(f"the config nests more than {_MAX_DEPTH} levels deep", self._mark())
+            node: Node = super().compose_node(parent, index)  # type: ignore[assignment]
+            return node
+        finally:
+            self._depth -= 1
+
+    def _mark(self) -> Any:
+        peek: Callable[[], Any] = self.peek_event
+        return getattr(peek(), "start_mark", None)
 
     def _next_is_tagged(self) -> bool:
         peek: Callable[[], Any] = self.peek_event  # untyped in types-PyYAML
@@ -669,9 +715,13 @@ def _single(file: str, position: tuple[int, int | None] | None, message: str) ->
 
 def _compose(text: str, file: str) -> tuple[Node | None, set[int]]:
     """Compose the text into its root node (None if empty) and the tagged nodes' ids."""
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)  # PyYAML's reader checks every character here (a NUL byte, say)
         return loader.get_single_node(), loader.tagged
+    except _HostileError as exc:
+        position = None if exc.mark is None else (exc.mark.line + 1, exc.mark.column + 1)
+        raise _single(file, position, exc.message) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         position = None if mark is None else (mark.line + 1, mark.column + 1)
@@ -690,7 +740,8 @@ def _compose(text: str, file: str) -> tuple[Node | None, set[int]]:
             position = (line, offset - text.rfind("\n", 0, offset))
         raise _single(file, position, f"invalid YAML: {exc}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _build(text: str, file: str) -> tuple[MappingNode, dict[str, Any], _Builder]:
@@ -815,34 +866,56 @@ def parse_config_text(
     return _parse(text, filename, path, base_dir, metrics)
 
 
-def load_config(path: Path, metrics: Mapping[str, type[BaseModel]] | None = None) -> LoadedConfig:
-    """Read, parse and validate the YAML KPI definition at ``path``.
-
-    Args:
-        path: The YAML file (UTF-8, with or without BOM); messages name it as given.
-        metrics: Metric name -> params model. When given, metric names and params are
-            checked too and the validated params land in ``params``.
+def read_config(path: Path) -> bytes:
+    """Read the config file once (a pipe or ``<(...)`` cannot be read twice), at most ``MAX_CONFIG_BYTES``.
 
     Raises:
-        InputMissingError: The file is missing or unreadable.
-        ConfigError: With one issue per problem found.
+        InputMissingError: The file is missing or cannot be read (a folder, a dangling link, a loop...).
+        ConfigError: The file is larger than a config can be.
     """
+    if os.path.islink(path) and not os.path.exists(path):
+        raise InputMissingError(f"cannot read config file {path}: it is a symbolic link to a missing file")
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise InputMissingError(f"config file not found: {path}") from None
     except IsADirectoryError:
         raise InputMissingError(f"config path is a directory: {path}") from None
     except OSError as exc:
-        reason = exc.strerror or str(exc)
+        reason = "a symbolic link loop" if exc.errno == errno.ELOOP else exc.strerror or str(exc)
         raise InputMissingError(f"cannot read config file {path}: {reason}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        message = f"the config is larger than {MAX_CONFIG_BYTES >> 20} MiB; a KPI definition is a few KiB"
+        raise _single(str(path), None, message)
+    return raw
+
+
+def load_config(
+    path: Path, metrics: Mapping[str, type[BaseModel]] | None = None, *, raw: bytes | None = None
+) -> LoadedConfig:
+    """Read, parse and validate the YAML KPI definition at ``path``.
+
+    Args:
+        path: The YAML file (UTF-8, with or without BOM); messages name it as given. ``data.dir``
+            is relative to its folder, or to the current folder for ``/dev/stdin`` and the like.
+        metrics: Metric name -> params model. When given, metric names and params are
+            checked too and the validated params land in ``params``.
+        raw: The file's bytes when already read (``read_config``).
+
+    Raises:
+        InputMissingError: The file is missing or unreadable.
+        ConfigError: With one issue per problem found.
+    """
+    if raw is None:
+        raw = read_config(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         message = "the config is not valid UTF-8 text"
         raise _single(str(path), (line, None), message) from None
-    return _parse(text, str(path), path, path.parent, metrics)
+    return _parse(text, str(path), path, Path(".") if _is_stream(path) else path.parent, metrics)
 
 
 def find_config(given: Path | None, environ: Mapping[str, str]) -> Path:
@@ -871,14 +944,31 @@ def find_config(given: Path | None, environ: Mapping[str, str]) -> Path:
     )
 
 
-def peek_plugins(path: Path) -> list[str]:
+def _is_stream(path: Path) -> bool:
+    """``/dev/stdin``, ``<(...)``'s ``/dev/fd/63``, ``/proc/self/fd/N``: no folder to take ``data.dir`` relative to.
+
+    A named FIFO elsewhere keeps its folder, as a file there would.
+    """
+    return str(path).startswith(("/dev/", "/proc/"))
+
+
+def peek_plugins(path: Path, raw: bytes | None = None) -> list[str]:
     """Read only the ``plugins`` list, so plugin metrics are known before the one full validation.
 
-    Any problem here is ignored: the full ``load_config`` reports it with its line.
+    Any problem here is ignored: the full ``load_config`` reports it with its line. ``raw``: the
+    file's bytes when already read.
     """
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        if raw is None:
+            raw = read_config(path)
+        text = raw.decode("utf-8-sig")
+        if "plugins" not in text:
+            return []
+        root, _ = _compose(text, str(path))  # with the same bounds as the full load
+    except (UnicodeDecodeError, InputMissingError, ConfigError):
         return []
-    plugins = raw.get("plugins") if isinstance(raw, dict) else None
-    return [p for p in plugins if isinstance(p, str)] if isinstance(plugins, list) else []
+    found = _child(root, "plugins") if root is not None else None
+    plugins = found[1] if found is not None else None
+    if not isinstance(plugins, SequenceNode):
+        return []
+    return [item.value for item in plugins.value if isinstance(item, ScalarNode)]

@@ -20,7 +20,7 @@ import polars as pl
 
 from csmkpi import progress
 from csmkpi.errors import DataError, InputMissingError, Issue
-from csmkpi.loading import LINE, ByteScan, TableSource, read_table, scan_ahead
+from csmkpi.loading import LINE, ByteScan, TableSource, probe, read_table, scan_ahead
 from csmkpi.schemas import TABLES, default_file, table_spec
 from csmkpi.validation import RULE_COLUMNS, NumberFormat, TableOptions, validate_table
 
@@ -86,22 +86,33 @@ def find_source(table: str, data_dir: Path, options: Any) -> TableSource | None:
     """Find a table's file; None when the table is absent (every table is optional)."""
     if options is not None and options.file:
         path = data_dir / options.file
-        if not path.is_file():
+        kind = probe(path, f"data.tables.{table}.file in the config")
+        if kind is None:
             raise InputMissingError(f"{path}: file not found (data.tables.{table}.file in the config)")
     else:
         stem = default_file(table).rsplit(".", 1)[0]
         candidates = [data_dir / f"{stem}{ext}" for ext in EXTENSIONS]
-        found = next((p for p in candidates if p.is_file()), None)
+        # The first that exists in any form: a folder or a dangling link named like a table is an error, not absence.
+        found = next(((p, k) for p in candidates if (k := probe(p)) is not None), None)
         if found is None:
             return None
-        path = found
+        path, kind = found
     return TableSource(
         table=table,
         path=path,
         columns=dict(options.columns) if options is not None else {},
         delimiter=(options.delimiter if options is not None else None) or ("\t" if path.suffix == ".tsv" else None),
         encoding=options.encoding if options is not None else "utf-8",
+        stream=kind == "stream",
     )
+
+
+def _folder_files(data_dir: Path) -> tuple[Path, ...]:
+    """Every file of the data folder (never an output); none when the folder cannot be listed (x without r)."""
+    try:
+        return tuple(p for p in data_dir.iterdir() if p.is_file())
+    except OSError:
+        return ()
 
 
 def _with_rule_columns(table: str, columns: Iterable[str]) -> set[str]:
@@ -157,8 +168,9 @@ def load(
     """Read and validate the needed tables; raise ``DataError`` listing every error."""
     data_dir = Path(os.path.normpath(data_dir))  # "configs/../sample_data" reads better as "sample_data"
     if not data_dir.is_dir():
-        raise InputMissingError(f"{data_dir}: data directory not found (set data.dir in the config or pass --data)")
-    dataset = Dataset(folder_files=tuple(p for p in data_dir.iterdir() if p.is_file()))
+        why = "is not a folder" if os.path.lexists(data_dir) else "data directory not found"
+        raise InputMissingError(f"{data_dir}: {why} (set data.dir in the config or pass --data)")
+    dataset = Dataset(folder_files=_folder_files(data_dir))
     sources = {
         table: source
         for table in TABLES
@@ -198,23 +210,28 @@ def load(
     # ahead of its turn, and runs the cross-table checks, each as soon as its two tables are loaded.
     order = sorted(sources.items(), key=lambda item: -_size(item[1].path))
     large, small = _split_small(order)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csmkpi-load") as side:
-        pending: list[Future[Any]] = [side.submit(load_one, table, source) for table, source in small]
+    side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csmkpi-load")
+    pending: list[Future[Any]] = []
+    try:
+        pending.extend(side.submit(load_one, table, source) for table, source in small)
         ahead = {table: side.submit(scan_ahead, source) for table, source in large[1:]}
         pending.extend(ahead.values())
-        crossing = side.submit(_cross_check, [t for t, _ in small + large], sources, loaded, ready)
-        try:
-            for table, source in large:
-                load_one(table, source, ahead[table].result() if table in ahead else None)
-        except BaseException:  # Ctrl-C, SIGTERM, a bug: the side thread stops after the table it is on
-            for job in [*pending, crossing]:
-                job.cancel()
-            for event in ready.values():  # the cross checks wait for no table that will not come
-                event.set()
-            raise
+        pending.append(crossing := side.submit(_cross_check, [t for t, _ in small + large], sources, loaded, ready))
+        for table, source in large:
+            load_one(table, source, ahead[table].result() if table in ahead else None)
         for job in pending:
             job.result()
         crossed = crossing.result()
+    except BaseException:  # Ctrl-C, SIGTERM, a bug: the side thread stops after the table it is on
+        for job in pending:
+            job.cancel()
+        for event in ready.values():  # the cross checks wait for no table that will not come
+            event.set()
+        # Not waiting for it: it may be blocked for good (reading a FIFO nobody writes), and an
+        # interrupted run must end now (the CLI then exits without joining threads).
+        side.shutdown(wait=False, cancel_futures=True)
+        raise
+    side.shutdown()
     issues = [issue for table in sources for issue in found.get(table, [])]  # in table order
     errors = [i for i in issues if i.level == "error"]
     dataset.warnings.extend(i for i in issues if i.level != "error")

@@ -130,5 +130,5 @@ def explain(request: ScoreRequest, kpi_id: str, group: str) -> Explanation:
         rows,
         total.row(0, named=True) if total.height else empty_row(kpi.aggregation),
         warnings=tuple(run.warnings),
-        inputs=(run.config.path, *run.data.files.values(), *run.data.folder_files),
+        inputs=run.inputs,
     )

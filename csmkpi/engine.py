@@ -18,7 +18,7 @@ import polars as pl
 
 from csmkpi import dataset, periods, progress
 from csmkpi.attribution import OWNER, attribute
-from csmkpi.config import LoadedConfig, load_config, peek_plugins
+from csmkpi.config import LoadedConfig, load_config, peek_plugins, read_config
 from csmkpi.dimensions import ALL, UNASSIGNED
 from csmkpi.errors import Issue, UsageError
 from csmkpi.freshness import Snapshot, end_snapshot
@@ -159,13 +159,19 @@ class Run:
     data: dataset.Dataset
     warnings: list[Issue] = field(default_factory=list)
 
+    @property
+    def inputs(self) -> tuple[Path, ...]:
+        """The files the run reads or could read, which an output must never overwrite."""
+        return (self.config.path, *self.data.files.values(), *self.data.folder_files)
+
 
 def load_metrics_and_config(
     path: Path, *, use_entry_points: bool = True
 ) -> tuple[LoadedConfig, dict[str, Any], list[Issue]]:
     """Load the config, then the metrics it may add through ``plugins``, then validate its KPI params."""
-    metrics, warnings = discover(peek_plugins(path), use_entry_points=use_entry_points, search_path=path.parent)
-    config = load_config(path, {name: metric.params for name, metric in metrics.items()})
+    raw = read_config(path)  # once: the config may be a pipe
+    metrics, warnings = discover(peek_plugins(path, raw), use_entry_points=use_entry_points, search_path=path.parent)
+    config = load_config(path, {name: metric.params for name, metric in metrics.items()}, raw=raw)
     return config, metrics, warnings
 
 
@@ -230,6 +236,7 @@ def prepare(request: ScoreRequest, *, by: str | None = None) -> Run:
         as_of=as_of,
         fiscal_year_start_month=config.calendar.fiscal_year_start_month,
     )
+    periods.require_history(period)
     kpis = _select_kpis(config, metrics, request.kpis)
     needs: list[Mapping[str, Iterable[str]]] = [dataset.dimension_columns(by or request.by)]
     needs.extend(kpi.metric.columns for kpi in kpis)
@@ -463,7 +470,7 @@ def score_run(run: Run, by: str) -> Scorecard:
         amber_at=scoring.amber_at,
         names={UNASSIGNED: UNASSIGNED, ALL: "All"} | _names(run, by),
         warnings=tuple(warnings),
-        inputs=(run.config.path, *run.data.files.values(), *run.data.folder_files),
+        inputs=run.inputs,
         notes=tuple(
             note
             for kind, snapshot in found.items()

@@ -21,6 +21,7 @@ __all__ = [
     "add_months",
     "month_end",
     "parse_date",
+    "require_history",
     "resolve",
     "shift",
     "split",
@@ -33,6 +34,9 @@ ACCEPTED_FORMS = (
 KINDS = ("month", "quarter", "half", "year", "ytd", "range")
 GRAINS = ("month", "quarter")
 DEFAULT_PERIOD = "last-quarter"
+# A period needs the 12 months before it (its start revenue snapshot, trailing-12-month windows),
+# so the first one csmkpi can compute starts in year 2; Python's dates end at 9999-12-31.
+EARLIEST = date(2, 1, 1)
 
 _MONTH_RE = re.compile(r"([0-9]{4})-([0-9]{2})")
 _PART_RE = re.compile(r"([0-9]{4})-([qh])([0-9])")
@@ -172,11 +176,30 @@ def resolve(
         text = DEFAULT_PERIOD
     try:
         period = _parse(text.strip().lower(), as_of, fiscal_year_start_month)
-    except (ValueError, OverflowError):
+    except (ValueError, OverflowError) as exc:
+        if "out of range" in str(exc):  # add_months' or date()'s (year 0, year 10000)
+            raise UsageError(
+                f"invalid period {text!r}: as of {as_of.isoformat()} it falls outside the years 1 to 9999; "
+                f"expected {ACCEPTED_FORMS}"
+            ) from None
         period = None
     if period is None:
         raise UsageError(f"invalid period {text!r}: expected {ACCEPTED_FORMS}")
     return period
+
+
+def require_history(period: Period) -> None:
+    """Refuse a period whose KPIs cannot be computed: one starting before ``EARLIEST``.
+
+    Raises:
+        UsageError: The period starts before year 2 (SPEC §6: periods from year 1 to 9999 work or are
+            a usage error).
+    """
+    if period.start < EARLIEST:
+        raise UsageError(
+            f"period {period.label} starts {period.start.isoformat()}: every KPI needs the 12 months before a "
+            f"period, so periods start on {EARLIEST.isoformat()} or later"
+        )
 
 
 def split(

@@ -10,6 +10,7 @@ import polars as pl
 
 from csmkpi import periods
 from csmkpi.engine import Scorecard, ScoreRequest, prepare, score_run
+from csmkpi.errors import UsageError
 
 
 @dataclass(frozen=True)
@@ -32,7 +33,10 @@ class Trend:
 def default_range(as_of: date) -> tuple[date, date]:
     """The last 12 complete months before the as-of date's month."""
     this_month = as_of.replace(day=1)
-    return periods.add_months(this_month, -12), this_month - timedelta(days=1)
+    try:
+        return periods.add_months(this_month, -12), this_month - timedelta(days=1)
+    except ValueError:
+        raise UsageError(f"no 12 months before --as-of {as_of.isoformat()}: give --period or --from/--to") from None
 
 
 def trend(request: ScoreRequest, grain: str = "month") -> Trend:

@@ -31,17 +31,19 @@ AsOfOpt = Annotated[
     Optional[datetime],  # noqa: UP045
     typer.Option("--as-of", formats=["%Y-%m-%d"], help="Reference date for relative periods. Default: today."),
 ]
+# readable=False: an unreadable config or data folder is 66 with its reason (SPEC §6), not Click's usage error.
 ConfigOpt = Annotated[
     Optional[Path],  # noqa: UP045
     typer.Option(
         "--config",
         "-c",
         help="The YAML KPI definition. Default: $CSMKPI_CONFIG, else configs/kpis.yaml, else kpis.yaml.",
+        readable=False,
     ),
 ]
 DataOpt = Annotated[
     Optional[Path],  # noqa: UP045
-    typer.Option("--data", "-d", help="Data folder; overrides data.dir of the config."),
+    typer.Option("--data", "-d", help="Data folder; overrides data.dir of the config.", readable=False),
 ]
 ByOpt = Annotated[
     str,

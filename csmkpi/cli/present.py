@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from csmkpi.dimensions import DIMENSIONS
-from csmkpi.errors import CsmkpiError, ExitCode, Issue, OutputError, UsageError
+from csmkpi.errors import CsmkpiError, ExitCode, Issue, UsageError
 
 if TYPE_CHECKING:
     from csmkpi.drilldown import Explanation
@@ -184,11 +184,13 @@ def _check_sort(config: Path, sort: str) -> None:
 
 
 def output_path(template: str, label: str, inputs: tuple[Path, ...]) -> Path:
-    """Fill ``{period}`` and refuse to overwrite an input file."""
+    """Fill ``{period}`` and check where the output goes: an input file or a folder in the way is refused (73)."""
+    from csmkpi.output import targets
+
+    if not template:
+        raise UsageError("--output is empty: give a file name, or - for stdout")
     path = Path(template.replace("{period}", label))
-    resolved = path.resolve()
-    if any(resolved == p.resolve() for p in inputs):
-        raise OutputError(f"{path}: refusing to overwrite an input file")
+    targets.resolve(path, inputs)  # raises before anything is written
     return path
 
 
@@ -231,12 +233,13 @@ def emit_frame(  # type: ignore[no-untyped-def]
 ) -> None:
     """Serialise a frame to a file (atomically) or to stdout; ``people`` shapes markdown and xlsx."""
     from csmkpi.cli.runner import stderr_console
-    from csmkpi.output.writers import serialise, write_file
+    from csmkpi.output import targets
+    from csmkpi.output.writers import serialise
 
     payload = serialise(frame, fmt, safe=escape, people=people)
     if output is not None:
-        write_file(output, payload)
-        if not quiet:
+        target = targets.write_path(output, payload)
+        if not quiet and not target.is_stdout:
             stderr_console().print(
                 f"wrote {output} ({frame.height} rows, {fmt})", highlight=False, markup=False, soft_wrap=True
             )
@@ -286,7 +289,7 @@ def emit_scorecard(
         console = terminal()
         console.print((render if layout == "wide" else render_long)(card, choice, console.width))
         return int(ExitCode.OK)
-    path = output_path(output, card.period.label, card.inputs) if output else None
+    path = output_path("-" if output is None else output, card.period.label, card.inputs)  # stdout may be an input
     frame = choice.apply(card.wide_table() if layout == "wide" else card.long_table())
     details = choice.apply(card.long_table()) if fmt == "xlsx" and layout == "wide" else None
     emit_frame(frame, fmt, path, escape=escape, quiet=quiet, people=people.scorecard(card, layout, details=details))
@@ -315,7 +318,7 @@ def emit_explanation(
         console.print(explanation_view(explanation, console.width, limit=limit))
         return int(ExitCode.OK)
     label = f"{explanation.period.label}_{explanation.kpi.id}_{explanation.group}"
-    path = output_path(output, label, explanation.inputs) if output else None
+    path = output_path("-" if output is None else output, label, explanation.inputs)
     emit_frame(explanation.table(), fmt, path, escape=escape, quiet=quiet, people=people.explanation(explanation))
     return int(ExitCode.OK)
 
@@ -344,13 +347,13 @@ def emit_trend(
         console = terminal()
         console.print(trend_table(result, group, console.width))
     elif output and "{period}" in output:
-        for card in result.cards:
+        paths = [output_path(output, card.period.label, card.inputs) for card in result.cards]  # all, before any write
+        for card, each in zip(result.cards, paths, strict=True):
             frame = card.wide_table() if layout == "wide" else card.long_table()
-            target = output_path(output, card.period.label, card.inputs)
-            emit_frame(frame, fmt, target, escape=escape, quiet=quiet, people=people.scorecard(card, layout))
+            emit_frame(frame, fmt, each, escape=escape, quiet=quiet, people=people.scorecard(card, layout))
     else:
         inputs = result.cards[0].inputs if result.cards else ()
-        path = output_path(output, result.range.label, inputs) if output else None
+        path = output_path("-" if output is None else output, result.range.label, inputs)
         frame = result.wide_table() if layout == "wide" else result.long_table()
         emit_frame(frame, fmt, path, escape=escape, quiet=quiet, people=people.trend(result))
     return int(ExitCode.OK)

@@ -1,4 +1,4 @@
-"""File formats (csv, tsv, json, parquet; markdown and xlsx for people) and atomic file writes (SPEC §6).
+"""File formats (csv, tsv, json, parquet; markdown and xlsx for people); ``csmkpi.output.targets`` writes them.
 
 CSV and TSV neutralise text a spreadsheet would run as a formula (OWASP CSV
 injection): a text cell starting with = + - @, tab, CR, LF or their full-width
@@ -8,17 +8,11 @@ columns are never touched.
 
 from __future__ import annotations
 
-import contextlib
 import io
-import os
-import tempfile
-from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
+from typing import TYPE_CHECKING
 
 import polars as pl
-
-from csmkpi.errors import OutputError, WriteError
 
 if TYPE_CHECKING:
     from csmkpi.output.people import Presentation
@@ -123,40 +117,8 @@ def serialise(frame: pl.DataFrame, fmt: str, *, safe: bool = True, people: Prese
     raise ValueError(f"unknown format {fmt!r}")
 
 
-@contextlib.contextmanager
-def atomic_open(path: Path) -> Iterator[BinaryIO]:
-    """Write to a temp file in the target's folder, fsync, then ``os.replace`` it into place.
-
-    The temp file is removed on any failure or interruption, so an existing file
-    is never left half-replaced.
-    """
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"{path}: cannot create the output: folder {folder} does not exist")
-    if path.is_dir():
-        raise OutputError(f"{path}: cannot create the output: it is a folder")
-    try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot create the output: {exc.strerror}") from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
-        os.replace(temp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        if isinstance(exc, OSError):
-            raise WriteError(f"{path}: error while writing: {exc.strerror or exc}") from exc
-        raise
-
-
 def write_file(path: Path, payload: bytes) -> None:
-    """Write bytes atomically."""
-    with atomic_open(path) as handle:
-        handle.write(payload)
+    """Write bytes where ``path`` says (atomically for a file; see ``csmkpi.output.targets``)."""
+    from csmkpi.output import targets
+
+    targets.write_path(path, payload)

@@ -158,7 +158,7 @@ def test_every_option_is_accepted() -> None:
             params: {basis: revenue, window: trailing_12m}
             target: 0
             better: lower
-            weight: 0
+            weight: 0.5
             min_sample: 0
         """,
         METRICS,
