@@ -14,6 +14,7 @@ class ExitCode(IntEnum):
     USAGE = 2
     DATA = 65
     NO_INPUT = 66
+    UNAVAILABLE = 69  # an optional extra is not installed
     CANNOT_CREATE = 73
     IO = 74
     CONFIG = 78
@@ -89,6 +90,12 @@ class InputMissingError(CsmkpiError):
     """An input file or directory is missing or unreadable."""
 
     exit_code = ExitCode.NO_INPUT
+
+
+class ExtraMissingError(CsmkpiError):
+    """An optional extra a command needs is not installed (``pip install 'csmkpi[stats]'``)."""
+
+    exit_code = ExitCode.UNAVAILABLE
 
 
 class OutputError(CsmkpiError):
