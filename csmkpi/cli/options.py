@@ -74,3 +74,6 @@ KpiOpt = Annotated[
 MaxErrorsOpt = Annotated[
     int, typer.Option("--max-errors", min=1, help="Show at most this many problems (each grouped with its repeats).")
 ]
+GroupOpt = Annotated[
+    str, typer.Option("--group", "-g", help="The group the terminal view shows (a member of --by, or ALL).")
+]
