@@ -46,12 +46,14 @@ def emit_limits(
         return int(ExitCode.DATA)
     if fmt == "table":
         from rich.console import Console
+        from rich.text import Text
 
         from csmkpi.output.insights import limits_view
 
         console = Console()
         for renderable in limits_view(result, group):
-            console.print(renderable)
+            # A signal line stays one line, whatever the width (people grep them).
+            console.print(renderable, soft_wrap=isinstance(renderable, Text))
     elif output and "{period}" in output:
         for card in trend.cards:
             target = output_path(output, card.period.label, card.inputs)

@@ -66,27 +66,25 @@ def limits_view(result: LimitedTrend, group: str) -> list[RenderableType]:
         f"(limit, range, run of {limits.run_length}, 3 of 4 near a limit)",
         caption_justify="left",
     )
-    for name in ("KPI", f"{labels[0]} … {labels[-1]}", "last", "centre", "limits", "signals"):
-        table.add_column(name, justify="right" if name in ("last", "centre", "limits", "signals") else "left")
+    table.add_column("KPI", overflow="fold")
+    # Neither the sparkline (one character per sub-period) nor a number is ever cut; the label wraps instead.
+    # The limits read like the chart: upper limit, centre, lower limit, one above the other.
+    table.add_column(f"{labels[0]} … {labels[-1]}", no_wrap=True, min_width=len(labels))
+    table.add_column("upper\ncentre\nlower", justify="right", no_wrap=True)
+    table.add_column("signals", justify="right", no_wrap=True)
     mine = rows.filter(rows["group"] == group)
     for kpi in trend.cards[0].kpis:
         series = {row["period"]: row for row in mine.filter(mine["kpi"] == kpi.id).iter_rows(named=True)}
         values = [series[label]["value"] if label in series else None for label in labels]
         signalled = [label in series and series[label]["signal"] is not None for label in labels]
         first = next(iter(series.values()), {})
-        centre = first.get("centre")
-        bounds = (
-            "no limits"
-            if centre is None
-            else f"{format_value(first['lower_limit'], kpi.unit)} – {format_value(first['upper_limit'], kpi.unit)}"
-        )
+        limited = first.get("centre") is not None
+        lines = [format_value(first[name], kpi.unit) for name in ("upper_limit", "centre", "lower_limit")]
         table.add_row(
             kpi.label,
             _marked(values, signalled),
-            format_value(values[-1], kpi.unit),
-            format_value(centre, kpi.unit) if centre is not None else "—",
-            bounds,
-            str(sum(signalled)) if centre is not None else "",
+            "\n".join(lines) if limited else "no limits",
+            str(sum(signalled)) if limited else "",
         )
     units = {kpi.id: kpi.unit for kpi in trend.cards[0].kpis}
     lines: list[RenderableType] = [table]
@@ -97,15 +95,14 @@ def limits_view(result: LimitedTrend, group: str) -> list[RenderableType]:
         def number(value: float, unit: Unit = unit) -> str:
             return plain_number(value, unit)
 
-        lines.append(
-            Text(f"{signal.kpi} {signal.group} {signal.period} {number(signal.value)} {signal.describe(number)}")
-        )
+        text = f"{signal.kpi} {signal.group} {signal.period} {number(signal.value)} {signal.describe(number)}"
+        lines.append(Text(text))
     if not signals:
         lines.append(Text(f"no signals for {group}: every point is within its limits", style="dim"))
     return lines
 
 
-BAR_WIDTH = 30
+BAR_WIDTH = 20
 
 
 def _pareto_bar(share: float | None, cumulative: float | None) -> Text:
@@ -139,18 +136,20 @@ def reasons_view(result: Reasons, group: str) -> RenderableType:
         f"█ share of {measure} · ◆ cumulative share",
         caption_justify="left",
     )
-    for name in ("#", "reason", f"share of {measure}", "cumulative", "logos", "logo share", "lost MRR", "MRR share"):
-        table.add_column(name, justify="left" if name in ("reason", f"share of {measure}") else "right")
+    table.add_column("#", justify="right")
+    table.add_column("reason", overflow="fold", min_width=12)
+    table.add_column(f"share of {measure}", no_wrap=True, min_width=BAR_WIDTH + 1)
+    for name in ("share", "cum.", "logos", "lost MRR"):
+        table.add_column(name, justify="right", no_wrap=True)
     for row in rows.iter_rows(named=True):
         table.add_row(
             str(row["rank"]),
             row["reason"],
             _pareto_bar(row[share], row[cumulative]),
+            _percent(row[share]),
             _percent(row[cumulative]),
             f"{row['logos']:,}",
-            _percent(row["logo_share"]),
             f"{row['lost_mrr']:,.0f}",
-            _percent(row["mrr_share"]),
         )
     return table
 
