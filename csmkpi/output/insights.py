@@ -79,11 +79,11 @@ def limits_view(result: LimitedTrend, group: str) -> list[RenderableType]:
         signalled = [label in series and series[label]["signal"] is not None for label in labels]
         first = next(iter(series.values()), {})
         limited = first.get("centre") is not None
-        lines = [format_value(first[name], kpi.unit) for name in ("upper_limit", "centre", "lower_limit")]
+        bounds = [format_value(first[name], kpi.unit) for name in ("upper_limit", "centre", "lower_limit")]
         table.add_row(
             kpi.label,
             _marked(values, signalled),
-            "\n".join(lines) if limited else "no limits",
+            "\n".join(bounds) if limited else "no limits",
             str(sum(signalled)) if limited else "",
         )
     units = {kpi.id: kpi.unit for kpi in trend.cards[0].kpis}
