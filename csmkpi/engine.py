@@ -327,9 +327,10 @@ def score_run(run: Run, by: str) -> Scorecard:
     return score_runs(run, [run.period], by)[0]
 
 
-# Sub-periods whose units are computed and attributed together: their plans share work (the same
-# snapshots and lookups are computed once), while the stacked units of a batch stay a few million rows.
-BATCH = 4
+# Sub-periods whose units are computed and attributed together. Batches of 2, 4 and 8 months of the
+# benchmark's M set were measured against one month at a time: no faster (Polars shares no work between
+# their plans) and more memory; so one, and the loop stays for whoever finds a sharing that pays.
+BATCH = 1
 
 
 @dataclass
@@ -362,8 +363,8 @@ def _piece(run: Run, tables: dict[str, pl.LazyFrame]) -> _Piece:
 def score_runs(run: Run, pieces: Sequence[periods.Period], by: str) -> list[Scorecard]:
     """Score each of ``pieces`` (a trend's sub-periods) on one prepared run, grouped ``by`` a dimension.
 
-    Each scorecard is exactly the one ``score_run`` gives its period; the units of a few periods at
-    a time are computed and attributed together, and every rollup is collected in one go.
+    Each scorecard is exactly the one ``score_run`` gives its period: the tables are read once, each
+    period's units are computed, attributed and pooled in two collects, its rollups in one.
     """
     tables = run.data.lazy()
     group_members = members(by, tables).collect()
