@@ -7,12 +7,11 @@ units -> attribution -> group -> rollup, all KPIs collected in one
 
 from __future__ import annotations
 
-import dataclasses
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import polars as pl
 
@@ -26,8 +25,6 @@ from csmkpi.metrics.base import UNIT_SCHEMA, Aggregation, Context, Metric, Metri
 from csmkpi.metrics.registry import discover
 from csmkpi.rollup import GROUP, complete, group_costs, members, pool, poolable, rollup, with_group
 from csmkpi.scoring import Target, composite, score_rows
-
-K = TypeVar("K", bound=Hashable)
 
 LONG_COLUMNS = (
     "period",
@@ -253,9 +250,9 @@ def metric_units(run: Run, kpi: Kpi, tables: dict[str, pl.LazyFrame], snapshot: 
 
 
 def _owned_units(
-    plans: dict[K, pl.LazyFrame], aggregations: dict[K, Aggregation], by: str, tables: dict[str, pl.LazyFrame]
-) -> dict[K, pl.DataFrame]:
-    """Every KPI's unit rows with ``owner`` and ``group``, pooled per owner where its rollup allows, by key.
+    plans: dict[str, pl.LazyFrame], aggregations: dict[str, Aggregation], by: str, tables: dict[str, pl.LazyFrame]
+) -> dict[str, pl.DataFrame]:
+    """Every KPI's unit rows with ``owner`` and ``group``, pooled per owner where its rollup allows, by KPI id.
 
     The units of all KPIs are computed together (KPIs of one metric share their work), then
     stacked, so ownership is resolved in one pass of joins instead of one per KPI; pooling
@@ -268,9 +265,9 @@ def _owned_units(
     stacked = pl.concat([frame.with_columns(pl.lit(i, pl.UInt32).alias("__kpi")) for i, frame in enumerate(frames)])
     del frames
     rollup_columns = ["__kpi", GROUP, OWNER, "numerator", "denominator", "sample"]  # what rollups read
-    # Attribution and pooling in one plan: the attributed units are never held whole.
-    owned = with_group(attribute(stacked.lazy(), tables), by, tables).select(rollup_columns)
-    whole = [i for i, key in enumerate(plans) if not poolable(aggregations[key])]
+    owned = with_group(attribute(stacked.lazy(), tables), by, tables).select(rollup_columns).collect().lazy()
+    del stacked  # the widest copy
+    whole = [i for i, kpi_id in enumerate(plans) if not poolable(aggregations[kpi_id])]
     pooled, kept = pl.collect_all(
         [
             pool(owned.filter(~pl.col("__kpi").is_in(whole)), ("__kpi",)),
@@ -282,7 +279,7 @@ def _owned_units(
         **kept.partition_by("__kpi", as_dict=True, include_key=False),
     }
     empty = {True: pooled.drop("__kpi").clear(), False: kept.drop("__kpi").clear()}
-    return {key: parts.get((i,), empty[poolable(aggregations[key])]) for i, key in enumerate(plans)}
+    return {kpi_id: parts.get((i,), empty[poolable(aggregations[kpi_id])]) for i, kpi_id in enumerate(plans)}
 
 
 def _costs(kpi: Kpi, units: pl.LazyFrame, by: str, tables: dict[str, pl.LazyFrame]) -> pl.LazyFrame | None:
@@ -324,74 +321,28 @@ def score(request: ScoreRequest) -> Scorecard:
 
 def score_run(run: Run, by: str) -> Scorecard:
     """Score a prepared run grouped ``by`` a dimension."""
-    return score_runs(run, [run.period], by)[0]
-
-
-# Sub-periods whose units are computed and attributed together. Batches of 2, 4 and 8 months of the
-# benchmark's M set were measured against one month at a time: no faster (Polars shares no work between
-# their plans) and more memory; so one, and the loop stays for whoever finds a sharing that pays.
-BATCH = 1
-
-
-@dataclass
-class _Piece:
-    """One period of a run: its snapshot, warnings and the unit plans of its computable KPIs."""
-
-    run: Run
-    snapshot: Snapshot
-    warnings: list[Issue]
-    plans: dict[str, pl.LazyFrame]
-
-
-def _piece(run: Run, tables: dict[str, pl.LazyFrame]) -> _Piece:
+    tables = run.data.lazy()
+    group_members = members(by, tables).collect()
     warnings = list(run.warnings)
     snapshot = revenue_snapshot(run)
     stale = [kpi.id for kpi in run.kpis if needs_revenue(kpi) and snapshot.month is None]
     if (missing := snapshot.warning(run.period, stale)) is not None:
         warnings.append(missing)
-    plans: dict[str, pl.LazyFrame] = {}
+    computable: dict[str, pl.LazyFrame] = {}
     for kpi in run.kpis:
         if kpi.id in stale:
             continue  # no data, never zeros
         try:
-            plans[kpi.id] = metric_units(run, kpi, tables, snapshot)
+            computable[kpi.id] = metric_units(run, kpi, tables, snapshot)
         except MetricError as exc:
             warnings.append(Issue("warning", f"KPI {kpi.id!r} ({kpi.metric.name}) is not computable: {exc}"))
-    return _Piece(run, snapshot, warnings, plans)
-
-
-def score_runs(run: Run, pieces: Sequence[periods.Period], by: str) -> list[Scorecard]:
-    """Score each of ``pieces`` (a trend's sub-periods) on one prepared run, grouped ``by`` a dimension.
-
-    Each scorecard is exactly the one ``score_run`` gives its period: the tables are read once, each
-    period's units are computed, attributed and pooled in two collects, its rollups in one.
-    """
-    tables = run.data.lazy()
-    group_members = members(by, tables).collect()
-    parts = [_piece(dataclasses.replace(run, period=period), tables) for period in pieces]
-    aggregations = {kpi.id: kpi.aggregation for kpi in run.kpis}
-    kpis = {kpi.id: kpi for kpi in run.kpis}
-    collected: dict[tuple[int, str], pl.DataFrame] = {}
-    for first in range(0, len(parts), BATCH):
-        batch = range(first, min(first + BATCH, len(parts)))
-        plans = {(i, k): plan for i in batch for k, plan in parts[i].plans.items()}
-        owned = _owned_units(plans, {key: aggregations[key[1]] for key in plans}, by, tables)
-        rollups: dict[tuple[int, str], pl.LazyFrame] = {}
-        for (i, kpi_id), frame in owned.items():
-            kpi, units = kpis[kpi_id], frame.lazy()
-            costs = _costs(kpi, units, by, tables)
-            rollups[(i, kpi_id)] = rollup(units, kpi.aggregation, group_members.lazy(), costs=costs)
-        # Small frames: the in-memory engine starts each of these many plans faster than the streaming one.
-        collected |= dict(zip(rollups, pl.collect_all(list(rollups.values()), engine="in-memory"), strict=True))
-    return [
-        _scorecard(part, {k: v for (j, k), v in collected.items() if j == i}, group_members, by)
-        for i, part in enumerate(parts)
-    ]
-
-
-def _scorecard(part: _Piece, collected: dict[str, pl.DataFrame], group_members: pl.DataFrame, by: str) -> Scorecard:
-    """Score one period's rolled-up rows."""
-    run = part.run
+    owned = _owned_units(computable, {k.id: k.aggregation for k in run.kpis}, by, tables)
+    plans: dict[str, pl.LazyFrame] = {}
+    for kpi in run.kpis:
+        if kpi.id in owned:
+            units = owned[kpi.id].lazy()
+            plans[kpi.id] = rollup(units, kpi.aggregation, group_members.lazy(), costs=_costs(kpi, units, by, tables))
+    collected = dict(zip(plans, pl.collect_all(list(plans.values())), strict=True))
     every_group = sorted({g for rows in collected.values() for g in rows[GROUP].to_list()} - {ALL})
     collected = {
         kpi.id: complete(collected[kpi.id], every_group, kpi.aggregation) for kpi in run.kpis if kpi.id in collected
@@ -420,10 +371,10 @@ def _scorecard(part: _Piece, collected: dict[str, pl.DataFrame], group_members: 
         long=long,
         scores=scores,
         names={UNASSIGNED: UNASSIGNED, ALL: "All"} | _names(run, by),
-        warnings=tuple(part.warnings),
+        warnings=tuple(warnings),
         inputs=(run.config.path, *run.data.files.values(), *run.data.folder_files),
         notes=tuple(
-            note for note in [part.snapshot.note("revenue", run.period)] if note and any(map(needs_revenue, run.kpis))
+            note for note in [snapshot.note("revenue", run.period)] if note and any(map(needs_revenue, run.kpis))
         ),
     )
 

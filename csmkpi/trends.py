@@ -10,7 +10,7 @@ import polars as pl
 
 from csmkpi import periods
 from csmkpi.config import LimitsConfig
-from csmkpi.engine import Run, Scorecard, ScoreRequest, prepare, score_runs
+from csmkpi.engine import Run, Scorecard, ScoreRequest, prepare, score_run
 
 
 @dataclass(frozen=True)
@@ -48,8 +48,9 @@ def plan(request: ScoreRequest, grain: str = "month") -> tuple[Run, list[periods
 
 
 def score_pieces(run: Run, pieces: list[periods.Period], by: str, grain: str = "month") -> Trend:
-    """Score each sub-period of a prepared run (together: they share the loaded tables and much work)."""
-    return Trend(run.period, grain, tuple(score_runs(run, pieces, by)), run.config.limits)
+    """Score each sub-period of a prepared run."""
+    cards = tuple(score_run(dataclasses.replace(run, period=piece), by) for piece in pieces)
+    return Trend(run.period, grain, cards, run.config.limits)
 
 
 def trend(request: ScoreRequest, grain: str = "month") -> Trend:

@@ -14,7 +14,7 @@ one method fits every KPI, ratios included:
   ``near`` (beyond centre ± 1.33·mR̄ with 3 of 4 successive points beyond the same line). Every
   comparison is strict.
 
-Everything is computed with Polars window expressions over all series at once.
+Every series is computed at once, on a dense grid of (series, sub-period) cells in time order.
 """
 
 from __future__ import annotations
@@ -39,6 +39,9 @@ KEYS = ("group", "kpi")
 CHECK = "limits"
 
 _T = "__t"
+_S = "__s"
+_G = "__g"
+_ROW = "__row"
 
 
 @dataclass(frozen=True)
@@ -102,52 +105,57 @@ def control_limits(
         The appended columns per input row and the series left without limits.
     """
     check_baseline(baseline, len(periods))
-    first_n = len(periods) if baseline is None else baseline
-    order = pl.DataFrame(
-        {"period": list(periods), _T: list(range(len(periods)))}, schema={"period": pl.String, _T: pl.Int64}
-    )
+    count = len(periods)
+    first_n = count if baseline is None else baseline
     thresholds = pl.DataFrame(
         {"kpi": list(min_sample), "__min": list(min_sample.values()), "__k": list(range(len(min_sample)))},
         schema={"kpi": pl.String, "__min": pl.Int64, "__k": pl.Int64},
     )
-    points = long.select("period", *KEYS, "value", "sample_size").join(order, on="period")
-    grid = (
-        points.select(*KEYS)
-        .unique()
-        .join(order, how="cross")
-        .join(points.drop("period"), on=[*KEYS, _T], how="left")
-        .join(thresholds, on="kpi", how="left")
-        .sort(*KEYS, _T)
+    # Every series gets an integer id (__s) and every (series, sub-period) a cell (__g = __s * count + __t)
+    # of a dense grid in time order: t - 1 is the cell above, and no window needs the (group, kpi) text.
+    index = {label: t for t, label in enumerate(periods)}
+    rows = long.select(*KEYS).with_row_index(_ROW).group_by(*KEYS).agg(_ROW).sort(*KEYS).with_row_index(_S)
+    ids = rows.drop(_ROW).join(thresholds, on="kpi", how="left")
+    by_row = rows.select(_S, _ROW).explode(_ROW)
+    series_of = _scatter(long.height, by_row[_ROW], by_row[_S].cast(pl.Int64))
+    cells = (series_of * count + long["period"].replace_strict(index, return_dtype=pl.Int64)).alias(_G)
+    size = ids.height * count
+    grid = pl.DataFrame({_G: pl.int_range(0, size, eager=True)}).with_columns(
+        (pl.col(_G) // count).alias(_S),
+        (pl.col(_G) % count).alias(_T),
+        _scatter(size, cells, long["value"].cast(pl.Float64)).alias("value"),
+        _scatter(size, cells, long["sample_size"].cast(pl.Int64)).alias("sample_size"),
+    )
+    grid = grid.with_columns(
+        ids["__min"].gather(grid[_S]).alias("__min"),
     )
     series = _series(grid, first_n, min_points)
-    signals = _stretch_signals(series.filter(pl.col("__usable") & pl.col("__has")), run_length)
-    rows = (
-        series.join(signals, on=[*KEYS, _T], how="left")
-        .with_columns(_signal_text().alias("signal"))
-        .join(order, on=_T)
-        .select("period", *KEYS, *COLUMNS, "__run", "__near")
-    )
+    usable = series.filter(pl.col("__usable") & pl.col("__has"))
+    stretches = _stretch_signals(usable, run_length)
+    series = series.with_columns(
+        _scatter(size, usable[_G], stretches["__run"]).alias("__run"),
+        _scatter(size, usable[_G], stretches["__near"]).alias("__near"),
+    ).with_columns(_signal_text().alias("signal"))
+    appended = series.select(*COLUMNS, "__run", "__near").select(pl.all().gather(cells))
+    aligned = pl.concat([long.select("period", *KEYS), appended], how="horizontal")
     missing = (
-        series.filter(~pl.col("__has"))
-        .group_by(*KEYS)
-        .agg(
-            pl.col("__points").first().alias("points"),
-            pl.col("__ranges").first().alias("moving_ranges"),
-            pl.col("__k").first(),
-        )
+        series.filter(~pl.col("__has") & (pl.col(_T) == 0))
+        .select(_S, pl.col("__points").alias("points"), pl.col("__ranges").alias("moving_ranges"))
+        .join(ids.select(_S, *KEYS, "__k"), on=_S)
         .sort("__k", "group")
-        .drop("__k")
+        .select(*KEYS, "points", "moving_ranges")
     )
-    return Limits(
-        long.select("period", *KEYS).join(rows, on=["period", *KEYS], how="left", maintain_order="left"),
-        missing,
-        min_points,
-    )
+    return Limits(aligned, missing, min_points)
+
+
+def _scatter(size: int, cells: pl.Series, values: pl.Series) -> pl.Series:
+    """A column of the dense grid: ``values`` at ``cells``, empty elsewhere."""
+    return pl.repeat(None, size, dtype=values.dtype, eager=True).alias(values.name).scatter(cells, values)
 
 
 def _series(grid: pl.DataFrame, first_n: int, min_points: int) -> pl.DataFrame:
     """Usable points, moving ranges, baseline, centre, limits and the limit and range signals."""
-    over = list(KEYS)
+    over = _S
     value = pl.col("value")
     usable = value.is_not_null() & value.is_finite() & (pl.col("sample_size") >= pl.col("__min").fill_null(0))
     x = pl.col("__x")
@@ -160,7 +168,8 @@ def _series(grid: pl.DataFrame, first_n: int, min_points: int) -> pl.DataFrame:
     return (
         grid.with_columns(usable.alias("__usable"))
         .with_columns(pl.when(pl.col("__usable")).then(value).alias("__x"))
-        .with_columns((x - x.shift(1).over(over)).abs().alias("moving_range"))
+        # The grid holds every sub-period of every series in time order: t - 1 is the row above.
+        .with_columns(pl.when(pl.col(_T) > 0).then((x - x.shift(1)).abs()).alias("moving_range"))
         .with_columns(
             base_point.alias("baseline"),
             base_point.sum().over(over).alias("__points"),
@@ -184,39 +193,29 @@ def _series(grid: pl.DataFrame, first_n: int, min_points: int) -> pl.DataFrame:
 
 
 def _stretch_signals(usable: pl.DataFrame, run_length: int) -> pl.DataFrame:
-    """``run`` and ``near`` over the usable points of series with limits, in time order."""
-    over = list(KEYS)
-    x, centre, mr = pl.col("__x"), pl.col("centre"), pl.col("__mr_bar")
-    side = pl.when(x > centre).then(1).when(x < centre).then(-1).otherwise(0)
-    above = (x > centre + NEAR * mr).cast(pl.Int32)
-    below = (x < centre - NEAR * mr).cast(pl.Int32)
+    """``run`` and ``near`` over the usable points of series with limits (in grid order): __run, __near.
 
-    def near(beyond: str) -> pl.Expr:
-        # A window of 4 successive points ending at e sums positions e-3..e; a point is in the windows ending
-        # at itself and the 3 after it.
-        sums = pl.col(beyond).rolling_sum(NEAR_WINDOW).over(over)
-        windows = [sums if k == 0 else sums.shift(-k).over(over) for k in range(NEAR_WINDOW)]
-        return (pl.col(beyond) == 1) & (pl.max_horizontal(windows) >= NEAR_COUNT).fill_null(False)
+    Successive points are successive rows of a series here; a series starts where __s changes.
+    """
+    x, centre, mr, series = pl.col("__x"), pl.col("centre"), pl.col("__mr_bar"), pl.col(_S)
+    first = (series != series.shift(1)).fill_null(True)
+    row = pl.int_range(pl.len())
+    position = row - pl.when(first).then(row).forward_fill()  # 0 for a series' first usable point
+    side = pl.when(x > centre).then(1).when(x < centre).then(-1).otherwise(0).cast(pl.Int64)
 
-    return (
-        usable.with_columns(side.alias("__side"), above.alias("__above"), below.alias("__below"))
-        .with_columns(pl.col("__side").rle_id().over(over).alias("__stretch"))
-        .with_columns(pl.len().over([*over, "__stretch"]).alias("__length"))
-        .with_columns(
-            ((pl.col("__side") != 0) & (pl.col("__length") >= run_length)).alias("__run_signal"),
-            near("__above").alias("__near_above"),
-            near("__below").alias("__near_below"),
-        )
-        .select(
-            *over,
-            _T,
-            pl.when(pl.col("__run_signal")).then(pl.col("__length") * pl.col("__side")).alias("__run"),
-            pl.when(pl.col("__near_above"))
-            .then(centre + NEAR * mr)
-            .when(pl.col("__near_below"))
-            .then(centre - NEAR * mr)
-            .alias("__near"),
-        )
+    def near(beyond: pl.Expr) -> pl.Expr:
+        # A window of 4 successive points ending at e sums e-3..e (inside one series when position >= 3);
+        # a point is in the windows ending at itself and at the 3 points after it in its series.
+        sums = pl.when(position >= NEAR_WINDOW - 1).then(beyond.cast(pl.Int32).rolling_sum(NEAR_WINDOW))
+        windows = [pl.when(series.shift(-k) == series).then(sums.shift(-k)) for k in range(NEAR_WINDOW)]
+        return beyond & (pl.max_horizontal(windows) >= NEAR_COUNT).fill_null(False)
+
+    upper, lower = centre + NEAR * mr, centre - NEAR * mr
+    stretch = (first | (side != side.shift(1))).cum_sum()  # a run of one side; a point on the centre ends it
+    length = pl.len().over(stretch).cast(pl.Int64)
+    return usable.select(
+        pl.when((side != 0) & (length >= run_length)).then(length * side).alias("__run"),
+        pl.when(near(x > upper)).then(upper).when(near(x < lower)).then(lower).alias("__near"),
     )
 
 
@@ -274,11 +273,12 @@ class Signal:
 
 @dataclass(frozen=True)
 class LimitedTrend:
-    """A trend with control limits on every series."""
+    """A trend with control limits on every series: its long rows and, row for row, the limit columns."""
 
     trend: Trend
-    limits: Limits
+    limits: Limits  # rows aligned with ``long``
     baseline: int | None
+    long: pl.DataFrame  # the trend's long rows, sub-period after sub-period
 
     @property
     def warnings(self) -> list[Issue]:
@@ -286,30 +286,20 @@ class LimitedTrend:
         seen = list(dict.fromkeys(w for card in self.trend.cards for w in card.warnings))
         return [*seen, *self.limits.warnings()]
 
-    def _with_limits(self, long: pl.DataFrame) -> pl.DataFrame:
-        rows = self.limits.rows.select("period", *KEYS, *COLUMNS)
-        return long.join(rows, on=["period", *KEYS], how="left", maintain_order="left")
-
     def long_table(self) -> pl.DataFrame:
         """Every sub-period's long rows with the limit columns appended (SPEC §8.1)."""
-        return self._with_limits(self.trend.long_table())
+        return pl.concat([self.long, self.limits.rows.select(COLUMNS)], how="horizontal")
 
     def card_table(self, card: Scorecard) -> pl.DataFrame:
         """One sub-period's long rows with the limits of the whole range."""
-        return self._with_limits(card.long_table())
-
-    def series(self, group: str) -> pl.DataFrame:
-        """The rows of one group, with value, in KPI order then time order."""
-        return self.long_table().filter(pl.col("group") == group)
+        return self.long_table().filter(pl.col("period") == card.period.label)
 
     def signals(self, group: str | None = None) -> list[Signal]:
         """Every signal (of one group, when given), by KPI order, group, time, then code order."""
-        rows = (
-            self.trend.long_table()
-            .select("period", *KEYS, "value")
-            .join(self.limits.rows, on=["period", *KEYS], how="left", maintain_order="left")
-        )
-        rows = rows.filter(pl.col("signal").is_not_null())
+        rows = pl.concat(
+            [self.long.select("value"), self.limits.rows.select("period", *KEYS, *COLUMNS, "__run", "__near")],
+            how="horizontal",
+        ).filter(pl.col("signal").is_not_null())
         if group is not None:
             rows = rows.filter(pl.col("group") == group)
         order = {kpi.id: i for i, kpi in enumerate(self.trend.cards[0].kpis)} if self.trend.cards else {}
@@ -341,15 +331,16 @@ def with_limits(trend: Trend, baseline: int | None = None) -> LimitedTrend:
     """Control limits on every series of a trend, with the config's ``limits`` settings."""
     labels = [card.period.label for card in trend.cards]
     kpis = trend.cards[0].kpis if trend.cards else ()
+    long = trend.long_table()
     limits = control_limits(
-        trend.long_table(),
+        long,
         labels,
         {kpi.id: kpi.target.min_sample for kpi in kpis},
         min_points=trend.limits.min_points,
         run_length=trend.limits.run_length,
         baseline=baseline,
     )
-    return LimitedTrend(trend, limits, baseline)
+    return LimitedTrend(trend, limits, baseline, long)
 
 
 def limited_trend(request: ScoreRequest, grain: str = "month", baseline: int | None = None) -> LimitedTrend:

@@ -55,23 +55,14 @@ def movement_units(ctx: Context, params: MovementParams) -> pl.LazyFrame:
     previous = revenue.filter(pl.col("month").is_in([add_months(m, -1) for m in months])).select(
         "account_id", pl.col("month").dt.offset_by("1mo").alias("month"), pl.col("mrr").alias("prev")
     )
+    first_paid = revenue.filter(pl.col("mrr") > 0).group_by("account_id").agg(pl.col("month").min().alias("first"))
     prev, cur = pl.col("prev"), pl.col("cur")
     amount = pl.when(cur > prev).then(cur - prev).otherwise(prev - cur)
     ends = pl.DataFrame({"month": months, "month_end": [min(month_end(m), ctx.period.end) for m in months]}).lazy()
-    changes = current.join(previous, on=["account_id", "month"], how="full", coalesce=True).with_columns(
-        cur.fill_null(0.0), prev.fill_null(0.0)
-    )
-    # Only an account that starts paying in P needs its first paid month (new or reactivation): reading
-    # the whole history of those few accounts, not of every account, is most of this metric's saving.
-    starters = changes.filter((prev == 0) & (cur > 0)).select("account_id").unique()
-    first_paid = (
-        revenue.join(starters, on="account_id", how="semi")
-        .filter(pl.col("mrr") > 0)
-        .group_by("account_id")
-        .agg(pl.col("month").min().alias("first"))
-    )
     rows = (
-        changes.join(first_paid, on="account_id", how="left")
+        current.join(previous, on=["account_id", "month"], how="full", coalesce=True)
+        .with_columns(cur.fill_null(0.0), prev.fill_null(0.0))
+        .join(first_paid, on="account_id", how="left")
         .with_columns(_kind(prev, cur, pl.col("first") < pl.col("month")).alias("movement"))
         .filter(pl.col("movement") == params.movement)
         .join(ends, on="month")
