@@ -132,3 +132,21 @@ def test_quarters_and_every_dimension_work(config):
 
 def test_same_bytes_twice(config):
     assert trend(config, "-f", "csv").stdout_bytes == trend(config, "-f", "csv").stdout_bytes
+
+
+@pytest.mark.parametrize("fmt", ["csv", "tsv", "json", "parquet", "xlsx", "markdown"])
+def test_every_format_has_the_limit_columns(config, tmp_path, fmt):
+    ext = {"markdown": "md"}.get(fmt, fmt)
+    out = tmp_path / f"limits.{ext}"
+    result = trend(config, "--output", str(out), "--quiet")
+    assert result.exit_code == 0, result.output
+    if fmt == "parquet":
+        frame = pl.read_parquet(out)
+        assert frame.columns == [*LONG, *COLUMNS] and frame["baseline"].dtype == pl.Boolean
+    elif fmt == "json":
+        assert set(COLUMNS) <= set(json.loads(out.read_text())[0])
+    elif fmt == "xlsx":
+        assert out.read_bytes()[:2] == b"PK"
+    else:
+        header = out.read_text().splitlines()[0]
+        assert all(column in header for column in COLUMNS)
