@@ -59,9 +59,11 @@ __all__ = [
     "DataConfig",
     "KpiConfig",
     "KpiDef",
+    "LimitsConfig",
     "LoadedConfig",
     "Loc",
     "NumberFormat",
+    "ReasonsConfig",
     "ScoringConfig",
     "TableConfig",
     "TableName",
@@ -72,6 +74,7 @@ __all__ = [
 DEFAULT_CONFIG_PATH = Path("configs/kpis.yaml")
 CONFIG_ENV = "CSMKPI_CONFIG"
 SEARCHED = (DEFAULT_CONFIG_PATH, Path("kpis.yaml"))  # in the current folder, in this order
+UNKNOWN_REASON = "(unknown)"
 
 TableName = Literal[
     "accounts",
@@ -211,6 +214,52 @@ class ScoringConfig(BaseModel):
     min_sample: int = Field(default=5, ge=0)
 
 
+class LimitsConfig(BaseModel):
+    """Control limits of ``trend --limits`` (SPEC §8.1)."""
+
+    model_config = _MODEL_CONFIG
+
+    min_points: int = Field(default=6, ge=2)
+    """Usable baseline points a series needs before it gets limits."""
+    run_length: int = Field(default=8, ge=2)
+    """Successive points on one side of the centre line that make a ``run`` signal."""
+
+
+def normalise_label(text: str) -> str:
+    """A churn reason as ``reasons`` compares it: trimmed, white-space runs made one space, lower-cased."""
+    return " ".join(text.split()).lower()
+
+
+class ReasonsConfig(BaseModel):
+    """Churn reasons of ``csmkpi reasons`` (SPEC §8.3)."""
+
+    model_config = _MODEL_CONFIG
+
+    lookback_days: int = Field(default=92, ge=0, le=3660)
+    """How far before the period a lost renewal's loss_reason still explains a churn."""
+    map: dict[str, str] = Field(default_factory=dict)
+    """Reason label -> the label to report instead (keys compared normalised)."""
+
+    @model_validator(mode="after")
+    def _distinct_keys(self) -> ReasonsConfig:
+        seen: dict[str, str] = {}
+        for key in self.map:
+            folded = normalise_label(key)
+            if folded in seen:
+                message = f"{key!r} and {seen[folded]!r} are the same reason once trimmed and lower-cased"
+                raise _located_error("ReasonsConfig", ("map", key), "duplicate_reason", message, key)
+            seen[folded] = key
+        return self
+
+    def label(self, reason: str | None) -> str:
+        """The reported label of a raw reason: normalised, mapped, normalised again; empty is ``(unknown)``."""
+        folded = normalise_label(reason or "")
+        mapping = {normalise_label(key): value for key, value in self.map.items()}
+        if folded in mapping:
+            folded = normalise_label(mapping[folded])
+        return folded or UNKNOWN_REASON
+
+
 class KpiDef(BaseModel):
     """One KPI: its metric and params, target, direction and weight."""
 
@@ -272,6 +321,8 @@ class KpiConfig(BaseModel):
     """Importable module names of local metric plugins."""
     checks: dict[str, Literal["error", "warning"]] = Field(default_factory=dict)
     """Named data checks and the level they report at (to downgrade them)."""
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    reasons: ReasonsConfig = Field(default_factory=ReasonsConfig)
 
     @field_validator("version", mode="before")
     @classmethod

@@ -225,8 +225,8 @@ def _select_kpis(config: LoadedConfig, metrics: dict[str, Metric[Any]], wanted: 
     return kpis
 
 
-def prepare(request: ScoreRequest, *, by: str | None = None) -> Run:
-    """Load the config, resolve the period and read the tables the KPIs need."""
+def configure(request: ScoreRequest) -> Run:
+    """Load the config and resolve the period and KPIs; no data is read yet (``Run.data`` is empty)."""
     config, metrics, warnings = load_metrics_and_config(request.config, use_entry_points=request.use_entry_points)
     as_of = request.as_of or date.today()
     period = periods.resolve(
@@ -238,16 +238,30 @@ def prepare(request: ScoreRequest, *, by: str | None = None) -> Run:
     )
     periods.require_history(period)
     kpis = _select_kpis(config, metrics, request.kpis)
+    return Run(config, period, as_of, kpis, dataset.Dataset(), warnings)
+
+
+def load_data(
+    run: Run, request: ScoreRequest, *, by: str | None = None, extra: Mapping[str, Iterable[str]] | None = None
+) -> Run:
+    """Read the tables the run's KPIs, the grouping and ``extra`` columns need (``--data`` wins over data.dir)."""
     needs: list[Mapping[str, Iterable[str]]] = [dataset.dimension_columns(by or request.by)]
-    needs.extend(kpi.metric.columns for kpi in kpis)
-    data_dir = request.data if request.data is not None else config.data_dir
+    needs.extend(kpi.metric.columns for kpi in run.kpis)
+    if extra is not None:
+        needs.append(extra)
+    data_dir = request.data if request.data is not None else run.config.data_dir
     data = dataset.load(
         data_dir,
         dataset.merge_columns(*needs),
-        config.data.tables,
-        config.checks,
+        run.config.data.tables,
+        run.config.checks,
     )
-    return Run(config, period, as_of, kpis, data, [*warnings, *data.warnings])
+    return Run(run.config, run.period, run.as_of, run.kpis, data, [*run.warnings, *data.warnings])
+
+
+def prepare(request: ScoreRequest, *, by: str | None = None) -> Run:
+    """Load the config, resolve the period and read the tables the KPIs need."""
+    return load_data(configure(request), request, by=by)
 
 
 def revenue_snapshot(run: Run) -> Snapshot:

@@ -119,6 +119,12 @@ class InputMissingError(CsmkpiError):
     exit_code = ExitCode.NO_INPUT
 
 
+class ExtraMissingError(CsmkpiError):
+    """An optional extra a command needs is not installed (``pip install 'csmkpi[stats]'``)."""
+
+    exit_code = ExitCode.UNAVAILABLE
+
+
 class OutputError(CsmkpiError):
     """The output file cannot be created."""
 

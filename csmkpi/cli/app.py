@@ -12,9 +12,11 @@ import typer
 from typer.core import TyperGroup
 
 from csmkpi import __version__
+from csmkpi.cli.commands.drivers import drivers
 from csmkpi.cli.commands.explain import explain
 from csmkpi.cli.commands.init import init
 from csmkpi.cli.commands.metrics import metrics
+from csmkpi.cli.commands.reasons import reasons
 from csmkpi.cli.commands.score import score
 from csmkpi.cli.commands.trend import trend
 from csmkpi.cli.commands.validate import validate
@@ -76,6 +78,8 @@ def main_options(
 app.command(epilog="See README.md for the metric definitions.")(score)
 app.command()(explain)
 app.command()(trend)
+app.command()(drivers)
+app.command()(reasons)
 app.command()(validate)
 app.command()(init)
 app.command()(metrics)

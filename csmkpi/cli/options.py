@@ -108,3 +108,6 @@ CompareOpt = Annotated[
         "change (long layout), the change with ▲/▼ on the terminal.",
     ),
 ]
+ViewGroupOpt = Annotated[
+    str, typer.Option("--group", "-g", help="The group the terminal view shows (a member of --by, or ALL).")
+]
