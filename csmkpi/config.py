@@ -28,7 +28,9 @@ private attributes behind read-only properties.
 from __future__ import annotations
 
 import codecs
+import errno
 import math
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -57,9 +59,11 @@ __all__ = [
     "DataConfig",
     "KpiConfig",
     "KpiDef",
+    "LimitsConfig",
     "LoadedConfig",
     "Loc",
     "NumberFormat",
+    "ReasonsConfig",
     "ScoringConfig",
     "TableConfig",
     "TableName",
@@ -68,6 +72,9 @@ __all__ = [
 ]
 
 DEFAULT_CONFIG_PATH = Path("configs/kpis.yaml")
+CONFIG_ENV = "CSMKPI_CONFIG"
+SEARCHED = (DEFAULT_CONFIG_PATH, Path("kpis.yaml"))  # in the current folder, in this order
+UNKNOWN_REASON = "(unknown)"
 
 TableName = Literal[
     "accounts",
@@ -94,6 +101,13 @@ _DUPLICATE_KPI_ID = "duplicate_kpi_id"
 _KPI_ID_PATTERN = r"^[A-Za-z][A-Za-z0-9_]*$"
 _MODULE_PATTERN = r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*$"
 _MAX_NODES = 100_000  # values after alias expansion; stops "billion laughs" documents
+# Hostile YAML is a config error in bounded time and memory (SPEC §5). PyYAML composes about 30,000
+# values a second, so the size and value caps keep any file under a second or so; a real config has
+# a few thousand values and nests 6 levels.
+MAX_CONFIG_BYTES = 1 << 20
+_MAX_COMPOSED = 20_000  # YAML nodes, aliases counted once
+_MAX_DEPTH = 64
+_MAX_CAP = 100.0  # scoring.cap: attainment is clamped to [0, cap], so every score stays finite
 
 NonEmptyStr = Annotated[str, Field(min_length=1)]
 OneChar = Annotated[str, Field(min_length=1, max_length=1)]
@@ -196,8 +210,54 @@ class ScoringConfig(BaseModel):
     model_config = _MODEL_CONFIG
 
     amber_at: float = Field(default=0.9, gt=0, le=1)
-    cap: float = Field(default=1.5, ge=1)
+    cap: float = Field(default=1.5, ge=1, le=_MAX_CAP)
     min_sample: int = Field(default=5, ge=0)
+
+
+class LimitsConfig(BaseModel):
+    """Control limits of ``trend --limits`` (SPEC §8.1)."""
+
+    model_config = _MODEL_CONFIG
+
+    min_points: int = Field(default=6, ge=2)
+    """Usable baseline points a series needs before it gets limits."""
+    run_length: int = Field(default=8, ge=2)
+    """Successive points on one side of the centre line that make a ``run`` signal."""
+
+
+def normalise_label(text: str) -> str:
+    """A churn reason as ``reasons`` compares it: trimmed, white-space runs made one space, lower-cased."""
+    return " ".join(text.split()).lower()
+
+
+class ReasonsConfig(BaseModel):
+    """Churn reasons of ``csmkpi reasons`` (SPEC §8.3)."""
+
+    model_config = _MODEL_CONFIG
+
+    lookback_days: int = Field(default=92, ge=0, le=3660)
+    """How far before the period a lost renewal's loss_reason still explains a churn."""
+    map: dict[str, str] = Field(default_factory=dict)
+    """Reason label -> the label to report instead (keys compared normalised)."""
+
+    @model_validator(mode="after")
+    def _distinct_keys(self) -> ReasonsConfig:
+        seen: dict[str, str] = {}
+        for key in self.map:
+            folded = normalise_label(key)
+            if folded in seen:
+                message = f"{key!r} and {seen[folded]!r} are the same reason once trimmed and lower-cased"
+                raise _located_error("ReasonsConfig", ("map", key), "duplicate_reason", message, key)
+            seen[folded] = key
+        return self
+
+    def label(self, reason: str | None) -> str:
+        """The reported label of a raw reason: normalised, mapped, normalised again; empty is ``(unknown)``."""
+        folded = normalise_label(reason or "")
+        mapping = {normalise_label(key): value for key, value in self.map.items()}
+        if folded in mapping:
+            folded = normalise_label(mapping[folded])
+        return folded or UNKNOWN_REASON
 
 
 class KpiDef(BaseModel):
@@ -261,13 +321,23 @@ class KpiConfig(BaseModel):
     """Importable module names of local metric plugins."""
     checks: dict[str, Literal["error", "warning"]] = Field(default_factory=dict)
     """Named data checks and the level they report at (to downgrade them)."""
+    limits: LimitsConfig = Field(default_factory=LimitsConfig)
+    reasons: ReasonsConfig = Field(default_factory=ReasonsConfig)
 
     @field_validator("version", mode="before")
     @classmethod
     def _version_not_bool(cls, value: Any) -> Any:
         if isinstance(value, bool):  # True == 1 passes Literal[1] even when strict
-            raise PydanticCustomError("literal_error", "Input should be 1")
+            raise PydanticCustomError("literal_error", "expected 1, not true or false")
         return value
+
+    @field_validator("kpis")
+    @classmethod
+    def _some_weight(cls, kpis: list[KpiDef]) -> list[KpiDef]:
+        if kpis and all(kpi.weight == 0 for kpi in kpis):
+            message = "every KPI has weight 0: give at least one a weight above 0 (weights are relative)"
+            raise PydanticCustomError("all_weights_zero", message)
+        return kpis
 
     @field_validator("kpis")
     @classmethod
@@ -336,12 +406,41 @@ class LoadedConfig(KpiConfig):
 # ---------------------------------------------------------------------------- YAML
 
 
+class _HostileError(Exception):
+    """A document too large or too deeply nested to be a config (SPEC §5: hostile YAML)."""
+
+    def __init__(self, message: str, mark: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.mark = mark
+
+
 class _Loader(yaml.SafeLoader):
     """PyYAML's safe loader, noting nodes with an explicit tag (``!!str``, ``!x``)."""
 
     def __init__(self, stream: str) -> None:
         super().__init__(stream)
         self.tagged: set[int] = set()
+        self._composed = 0
+        self._depth = 0
+
+    def compose_node(self, parent: Node | None, index: Any) -> Node:
+        """Compose one node, refusing documents too large or too deeply nested to be a config."""
+        self._composed += 1
+        self._depth += 1
+        try:
+            if self._composed > _MAX_COMPOSED:
+                raise _HostileError(f"the config has more than {_MAX_COMPOSED} values", self._mark())
+            if self._depth > _MAX_DEPTH:
+                raise _HostileError(f"the config nests more than {_MAX_DEPTH} levels deep", self._mark())
+            node: Node = super().compose_node(parent, index)  # type: ignore[assignment]
+            return node
+        finally:
+            self._depth -= 1
+
+    def _mark(self) -> Any:
+        peek: Callable[[], Any] = self.peek_event
+        return getattr(peek(), "start_mark", None)
 
     def _next_is_tagged(self) -> bool:
         peek: Callable[[], Any] = self.peek_event  # untyped in types-PyYAML
@@ -641,13 +740,16 @@ class _Issues:
             position = _position(walk.target(key))
         self.at(position, f"{_dotted(loc)}: {message}" if loc else message)
 
-    def add_validation_error(self, error: ValidationError, prefix: Loc = ()) -> None:
+    def add_validation_error(self, error: ValidationError, prefix: Loc = (), model: Any = None) -> None:
+        """Add Pydantic's errors in an analyst's words (``model``: what ``detail["loc"]`` starts from)."""
+        from csmkpi.config_words import message
+
         for detail in error.errors(include_url=False):
             if detail["type"] == _DUPLICATE_KPI_ID:
                 continue  # reported from the raw values, see _check_duplicate_ids
             key = detail["type"] == "extra_forbidden"
             missing = detail["type"] == "missing"
-            self.at_loc((*prefix, *detail["loc"]), detail["msg"], key=key, missing=missing)
+            self.at_loc((*prefix, *detail["loc"]), message(detail, model), key=key, missing=missing)
 
     def error(self) -> ConfigError:
         issues = sorted(self.items, key=lambda issue: (issue.line or 0, issue.col_no or 0))
@@ -664,9 +766,13 @@ def _single(file: str, position: tuple[int, int | None] | None, message: str) ->
 
 def _compose(text: str, file: str) -> tuple[Node | None, set[int]]:
     """Compose the text into its root node (None if empty) and the tagged nodes' ids."""
-    loader = _Loader(text)
+    loader = None
     try:
+        loader = _Loader(text)  # PyYAML's reader checks every character here (a NUL byte, say)
         return loader.get_single_node(), loader.tagged
+    except _HostileError as exc:
+        position = None if exc.mark is None else (exc.mark.line + 1, exc.mark.column + 1)
+        raise _single(file, position, exc.message) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         position = None if mark is None else (mark.line + 1, mark.column + 1)
@@ -685,7 +791,8 @@ def _compose(text: str, file: str) -> tuple[Node | None, set[int]]:
             position = (line, offset - text.rfind("\n", 0, offset))
         raise _single(file, position, f"invalid YAML: {exc}") from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _build(text: str, file: str) -> tuple[MappingNode, dict[str, Any], _Builder]:
@@ -738,7 +845,9 @@ def _check_metrics(
             continue  # Pydantic reports it
         model = metrics.get(name)
         if model is None:
-            message = f"unknown metric {name!r}; available: {available}"
+            from csmkpi.suggest import did_you_mean
+
+            message = f"unknown metric {name!r}{did_you_mean(name, metrics)} Available: {available}"
             issues.at_loc(("kpis", index, "metric"), message)
             continue
         raw = item.get("params", {})
@@ -747,7 +856,7 @@ def _check_metrics(
         try:
             validated = model.model_validate(raw)
         except ValidationError as exc:
-            issues.add_validation_error(exc, prefix=("kpis", index, "params"))
+            issues.add_validation_error(exc, prefix=("kpis", index, "params"), model=model)
             continue
         kpi_id = item.get("id")
         if isinstance(kpi_id, str):
@@ -771,7 +880,7 @@ def _parse(
     try:
         config = LoadedConfig.model_validate(data)
     except ValidationError as exc:
-        issues.add_validation_error(exc)
+        issues.add_validation_error(exc, model=KpiConfig)
     _check_duplicate_ids(issues, root, data)
     params = {} if metrics is None else _check_metrics(issues, data, metrics)
     if config is None and not issues.items:  # cannot happen; never pass silently
@@ -808,44 +917,109 @@ def parse_config_text(
     return _parse(text, filename, path, base_dir, metrics)
 
 
-def load_config(path: Path, metrics: Mapping[str, type[BaseModel]] | None = None) -> LoadedConfig:
-    """Read, parse and validate the YAML KPI definition at ``path``.
-
-    Args:
-        path: The YAML file (UTF-8, with or without BOM); messages name it as given.
-        metrics: Metric name -> params model. When given, metric names and params are
-            checked too and the validated params land in ``params``.
+def read_config(path: Path) -> bytes:
+    """Read the config file once (a pipe or ``<(...)`` cannot be read twice), at most ``MAX_CONFIG_BYTES``.
 
     Raises:
-        InputMissingError: The file is missing or unreadable.
-        ConfigError: With one issue per problem found.
+        InputMissingError: The file is missing or cannot be read (a folder, a dangling link, a loop...).
+        ConfigError: The file is larger than a config can be.
     """
+    if os.path.islink(path) and not os.path.exists(path):
+        raise InputMissingError(f"cannot read config file {path}: it is a symbolic link to a missing file")
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
     except FileNotFoundError:
         raise InputMissingError(f"config file not found: {path}") from None
     except IsADirectoryError:
         raise InputMissingError(f"config path is a directory: {path}") from None
     except OSError as exc:
-        reason = exc.strerror or str(exc)
+        reason = "a symbolic link loop" if exc.errno == errno.ELOOP else exc.strerror or str(exc)
         raise InputMissingError(f"cannot read config file {path}: {reason}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        message = f"the config is larger than {MAX_CONFIG_BYTES >> 20} MiB; a KPI definition is a few KiB"
+        raise _single(str(path), None, message)
+    return raw
+
+
+def load_config(
+    path: Path, metrics: Mapping[str, type[BaseModel]] | None = None, *, raw: bytes | None = None
+) -> LoadedConfig:
+    """Read, parse and validate the YAML KPI definition at ``path``.
+
+    Args:
+        path: The YAML file (UTF-8, with or without BOM); messages name it as given. ``data.dir``
+            is relative to its folder, or to the current folder for ``/dev/stdin`` and the like.
+        metrics: Metric name -> params model. When given, metric names and params are
+            checked too and the validated params land in ``params``.
+        raw: The file's bytes when already read (``read_config``).
+
+    Raises:
+        InputMissingError: The file is missing or unreadable.
+        ConfigError: With one issue per problem found.
+    """
+    if raw is None:
+        raw = read_config(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         line = raw.count(b"\n", 0, exc.start) + 1
         message = "the config is not valid UTF-8 text"
         raise _single(str(path), (line, None), message) from None
-    return _parse(text, str(path), path, path.parent, metrics)
+    return _parse(text, str(path), path, Path(".") if _is_stream(path) else path.parent, metrics)
 
 
-def peek_plugins(path: Path) -> list[str]:
+def find_config(given: Path | None, environ: Mapping[str, str]) -> Path:
+    """Where the config is (SPEC §5): ``--config``, ``$CSMKPI_CONFIG``, ``configs/kpis.yaml`` or ``kpis.yaml``.
+
+    Raises:
+        InputMissingError: ``$CSMKPI_CONFIG`` names a file that does not exist.
+        UsageError: None of them is there; the message says how to make one.
+    """
+    from csmkpi.errors import UsageError
+
+    if given is not None:
+        return given
+    if named := environ.get(CONFIG_ENV, "").strip():
+        path = Path(named).expanduser()
+        if not path.exists():
+            raise InputMissingError(f"config file not found: {path} (from ${CONFIG_ENV})")
+        return path
+    for path in SEARCHED:
+        if path.is_file():
+            return path
+    raise UsageError(
+        f"no config found: no --config, no ${CONFIG_ENV}, and neither {' nor '.join(map(str, SEARCHED))} "
+        f"in {Path.cwd()}; make one with `csmkpi init .` (a starter kpis.yaml and sample data to edit), "
+        "or pass --config PATH"
+    )
+
+
+def _is_stream(path: Path) -> bool:
+    """``/dev/stdin``, ``<(...)``'s ``/dev/fd/63``, ``/proc/self/fd/N``: no folder to take ``data.dir`` relative to.
+
+    A named FIFO elsewhere keeps its folder, as a file there would.
+    """
+    return str(path).startswith(("/dev/", "/proc/"))
+
+
+def peek_plugins(path: Path, raw: bytes | None = None) -> list[str]:
     """Read only the ``plugins`` list, so plugin metrics are known before the one full validation.
 
-    Any problem here is ignored: the full ``load_config`` reports it with its line.
+    Any problem here is ignored: the full ``load_config`` reports it with its line. ``raw``: the
+    file's bytes when already read.
     """
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8-sig"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        if raw is None:
+            raw = read_config(path)
+        text = raw.decode("utf-8-sig")
+        if "plugins" not in text:
+            return []
+        root, _ = _compose(text, str(path))  # with the same bounds as the full load
+    except (UnicodeDecodeError, InputMissingError, ConfigError):
         return []
-    plugins = raw.get("plugins") if isinstance(raw, dict) else None
-    return [p for p in plugins if isinstance(p, str)] if isinstance(plugins, list) else []
+    found = _child(root, "plugins") if root is not None else None
+    plugins = found[1] if found is not None else None
+    if not isinstance(plugins, SequenceNode):
+        return []
+    return [item.value for item in plugins.value if isinstance(item, ScalarNode)]

@@ -19,10 +19,11 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
+from csmkpi import progress
 from csmkpi.cache import Validated
 from csmkpi.errors import DataError, InputMissingError, Issue
 from csmkpi.fastpath import read_fast
-from csmkpi.loading import LINE, ByteScan, TableSource, read_table, scan_ahead
+from csmkpi.loading import LINE, ByteScan, TableSource, probe, read_table, scan_ahead
 from csmkpi.periods import Period
 from csmkpi.reach import Planner, Reach, covers, filtered
 from csmkpi.schemas import TABLES, default_file, table_spec
@@ -139,26 +140,37 @@ def merge_columns(*needs: Mapping[str, Iterable[str]]) -> dict[str, set[str]]:
     return merged
 
 
-def _source(table: str, data_dir: Path, options: Any) -> TableSource | None:
+def find_source(table: str, data_dir: Path, options: Any) -> TableSource | None:
     """Find a table's file; None when the table is absent (every table is optional)."""
     if options is not None and options.file:
         path = data_dir / options.file
-        if not path.is_file():
+        kind = probe(path, f"data.tables.{table}.file in the config")
+        if kind is None:
             raise InputMissingError(f"{path}: file not found (data.tables.{table}.file in the config)")
     else:
         stem = default_file(table).rsplit(".", 1)[0]
         candidates = [data_dir / f"{stem}{ext}" for ext in EXTENSIONS]
-        found = next((p for p in candidates if p.is_file()), None)
+        # The first that exists in any form: a folder or a dangling link named like a table is an error, not absence.
+        found = next(((p, k) for p in candidates if (k := probe(p)) is not None), None)
         if found is None:
             return None
-        path = found
+        path, kind = found
     return TableSource(
         table=table,
         path=path,
         columns=dict(options.columns) if options is not None else {},
         delimiter=(options.delimiter if options is not None else None) or ("\t" if path.suffix == ".tsv" else None),
         encoding=options.encoding if options is not None else "utf-8",
+        stream=kind == "stream",
     )
+
+
+def _folder_files(data_dir: Path) -> tuple[Path, ...]:
+    """Every file of the data folder (never an output); none when the folder cannot be listed (x without r)."""
+    try:
+        return tuple(p for p in data_dir.iterdir() if p.is_file())
+    except OSError:
+        return ()
 
 
 def _with_rule_columns(table: str, columns: Iterable[str]) -> set[str]:
@@ -304,6 +316,17 @@ def _narrowed(table: str, validated: Validated, rows: pl.Expr) -> Validated:
     return dataclasses.replace(validated, frame=filtered(frame, rows), checked=checked)
 
 
+def _read_planned(
+    source: TableSource, plan: _Plan, levels: Mapping[str, str] | None, scanned: ByteScan | None, cache: Cache | None
+) -> Validated:
+    """A table read and checked as planned: from the cache when given (which reads the file when it must)."""
+
+    def read() -> Validated:
+        return read_validated(source, plan.wanted, plan.required, plan.options, levels, scanned, plan.keep)
+
+    return read() if cache is None else cache.table(source.path, plan.settings, read)
+
+
 def _kept(table: str, needed: Mapping[str, Iterable[str]], all_columns: bool) -> set[str] | None:
     """The columns a run keeps of a table once checked: what it reads, and what cross-table checks compare."""
     if all_columns:
@@ -329,28 +352,34 @@ def load(
     """
     data_dir = Path(os.path.normpath(data_dir))  # "configs/../sample_data" reads better as "sample_data"
     if not data_dir.is_dir():
-        raise InputMissingError(f"{data_dir}: data directory not found (set data.dir in the config or pass --data)")
-    dataset = Dataset(folder_files=tuple(p for p in data_dir.iterdir() if p.is_file()))
+        why = "is not a folder" if os.path.lexists(data_dir) else "data directory not found"
+        raise InputMissingError(f"{data_dir}: {why} (set data.dir in the config or pass --data)")
+    dataset = Dataset(folder_files=_folder_files(data_dir))
     sources = {
         table: source
         for table in TABLES
-        if (table in needed or all_columns) and (source := _source(table, data_dir, table_options.get(table)))
+        if (table in needed or all_columns) and (source := find_source(table, data_dir, table_options.get(table)))
     }
+    if not sources:
+        _check_not_empty(data_dir, table_options)
     found: dict[str, list[Issue]] = {}
     loaded: dict[str, Validated] = {}
     ready = {table: threading.Event() for table in sources}  # set when a table is loaded or has failed
     reached = reach(list(sources)) if reach is not None and not all_columns else {}
     plans = {t: _plan(t, s, needed, table_options, levels, all_columns, reached.get(t)) for t, s in sources.items()}
+    observer, started, count = progress.current(), [0], len(sources)
+    lock = threading.Lock()
 
     def load_one(table: str, source: TableSource, scanned: ByteScan | None = None) -> None:
         plan = plans[table]
+        with lock:
+            started[0] += 1
+            size = progress.file_size(_size(source.path))
+            step = f"reading {source.path.name} {size} ({started[0]} of {count} tables)"
+        progress.report(step, observer)
         try:
-
-            def read() -> Validated:
-                return read_validated(source, plan.wanted, plan.required, plan.options, levels, scanned, plan.keep)
-
             try:
-                loaded[table] = read() if cache is None else cache.table(source.path, plan.settings, read)
+                loaded[table] = _read_planned(source, plan, levels, scanned, cache)
             except DataError as exc:
                 found[table] = list(exc.issues)
                 return
@@ -367,8 +396,10 @@ def load(
     # ahead of its turn, and runs the cross-table checks, each as soon as its two tables are loaded.
     order = sorted(sources.items(), key=lambda item: -_size(item[1].path))
     large, small = _split_small(order)
-    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="csmkpi-load") as side:
-        pending: list[Future[Any]] = [side.submit(load_one, table, source) for table, source in small]
+    side = ThreadPoolExecutor(max_workers=1, thread_name_prefix="csmkpi-load")
+    pending: list[Future[Any]] = []
+    try:
+        pending.extend(side.submit(load_one, table, source) for table, source in small)
         ahead = {
             table: side.submit(scan_ahead, source)
             for table, source in large[1:]
@@ -376,18 +407,22 @@ def load(
         }
         pending.extend(ahead.values())
         crossing = side.submit(_cross_check, [t for t, _ in small + large], sources, loaded, ready, cache)
-        try:
-            for table, source in large:
-                load_one(table, source, ahead[table].result() if table in ahead else None)
-        except BaseException:  # Ctrl-C, SIGTERM, a bug: the side thread stops after the table it is on
-            for job in [*pending, crossing]:
-                job.cancel()
-            for event in ready.values():  # the cross checks wait for no table that will not come
-                event.set()
-            raise
+        pending.append(crossing)
+        for table, source in large:
+            load_one(table, source, ahead[table].result() if table in ahead else None)
         for job in pending:
             job.result()
         crossed = crossing.result()
+    except BaseException:  # Ctrl-C, SIGTERM, a bug: the side thread stops after the table it is on
+        for job in pending:
+            job.cancel()
+        for event in ready.values():  # the cross checks wait for no table that will not come
+            event.set()
+        # Not waiting for it: it may be blocked for good (reading a FIFO nobody writes), and an
+        # interrupted run must end now (the CLI then exits without joining threads).
+        side.shutdown(wait=False, cancel_futures=True)
+        raise
+    side.shutdown()
     issues = [issue for table in sources for issue in found.get(table, [])]  # in table order
     errors = [i for i in issues if i.level == "error"]
     dataset.warnings.extend(i for i in issues if i.level != "error")
@@ -400,6 +435,26 @@ def load(
         raise DataError(f"the data has {len(errors)} problem{'s' if len(errors) != 1 else ''}", errors)
     dataset.warnings.extend(issue for check in CROSS_CHECKS if (issue := crossed.get(check)) is not None)
     return dataset
+
+
+def _check_not_empty(data_dir: Path, table_options: Mapping[Any, Any]) -> None:
+    """Raise when the data folder holds none of the tables (SPEC §2, "Files that are not tables")."""
+    looked: list[str] = []
+    for table in TABLES:
+        options = table_options.get(table)
+        try:
+            if find_source(table, data_dir, options) is not None:
+                return
+        except InputMissingError:
+            pass
+        if options is not None and options.file:
+            looked.append(options.file)
+        else:
+            looked.append(default_file(table))
+    raise InputMissingError(
+        f"{data_dir}: none of the tables is in this folder (looked for {', '.join(looked)}; "
+        f"also .tsv, .txt or .parquet); set data.dir in the config or pass --data"
+    )
 
 
 def _cross_check(

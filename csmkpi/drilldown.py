@@ -6,20 +6,23 @@ the scorecard's numbers for that group and KPI.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import polars as pl
 
 from csmkpi.attribution import OWNER
-from csmkpi.dimensions import ALL
+from csmkpi.dimensions import ALL, UNASSIGNED
 from csmkpi.engine import Kpi, Run, ScoreRequest, group_costs, kpi_units, prepare
-from csmkpi.errors import UsageError
+from csmkpi.errors import Issue, UsageError
 from csmkpi.metrics.base import Aggregation, MetricError
 from csmkpi.periods import Period
 from csmkpi.rollup import GROUP, empty_row, members, rollup
+from csmkpi.suggest import did_you_mean, find
 
 TOTAL = "TOTAL"
 COLUMNS = ("kpi", "group", "account_id", "account_name", "owner", "date", "numerator", "denominator", "sample", "share")
@@ -36,6 +39,8 @@ class Explanation:
     kpi: Kpi
     units: pl.DataFrame  # COLUMNS + the metric's detail columns, biggest contributors first
     total: Mapping[str, Any]  # numerator, denominator, sample_size, value of the group (as the scorecard)
+    warnings: tuple[Issue, ...] = ()  # the load's, as a scorecard has them
+    inputs: tuple[Path, ...] = ()  # files read, which an output must never overwrite
 
     def table(self) -> pl.DataFrame:
         """The units followed by a ``TOTAL`` row carrying the group's value."""
@@ -57,28 +62,26 @@ class Explanation:
 
 
 def _resolve_group(run: Run, by: str, group: str) -> str:
-    """Accept a group id or, by csm, a CSM's name (case-insensitive)."""
-    if group.upper() == ALL:
-        return ALL
+    """Accept a group id or, by csm, a CSM's name (case-insensitive); suggest close names otherwise."""
+    from csmkpi.groups import resolve
+
     tables = run.data.tables
-    names = {str(g) for g in members(by, run.data.lazy()).collect()[GROUP].to_list()}
-    if group in names or group == "(unassigned)":
-        return group
-    folded = {n.casefold(): n for n in names}
+    found: dict[str, str] = {ALL: "All", UNASSIGNED: UNASSIGNED}
+    found |= {str(g): "" for g in members(by, run.data.lazy()).collect()[GROUP].to_list()}
     if by == "csm" and "csms" in tables and "csm_name" in tables["csms"].columns:
-        folded |= {str(n).casefold(): i for i, n in tables["csms"].select("csm_id", "csm_name").iter_rows() if n}
-    if group.casefold() in folded:
-        return folded[group.casefold()]
-    raise UsageError(f"no {by} {group!r}; choose one of: {', '.join(sorted(names))}, (unassigned) or ALL")
+        found |= {str(i): str(n) for i, n in tables["csms"].select("csm_id", "csm_name").iter_rows() if n}
+    return resolve([group], found, by)[0]
 
 
 def explain(request: ScoreRequest, kpi_id: str, group: str) -> Explanation:
     """Return the unit rows behind ``kpi_id`` for ``group`` (a member of ``request.by``, or ALL)."""
-    run = prepare(request)
-    matches = [k for k in run.kpis if k.id == kpi_id]
-    if not matches:
-        raise UsageError(f"unknown KPI {kpi_id!r}; the config defines: {', '.join(k.id for k in run.kpis)}")
-    kpi, by = matches[0], request.by
+    # Only this KPI's tables and columns are read; an unknown id is reported before the data is.
+    run = prepare(dataclasses.replace(request, kpis=(kpi_id,)))
+    ids = [k.id for k in run.kpis]
+    found = find(kpi_id, ids)
+    if found is None:
+        raise UsageError(f"unknown KPI {kpi_id!r}{did_you_mean(kpi_id, ids)} The config defines: {', '.join(ids)}")
+    kpi, by = next(k for k in run.kpis if k.id == found), request.by
     chosen = _resolve_group(run, by, group)
     tables = run.data.lazy()
     try:
@@ -129,4 +132,6 @@ def explain(request: ScoreRequest, kpi_id: str, group: str) -> Explanation:
         kpi,
         rows,
         total.row(0, named=True) if total.height else empty_row(kpi.aggregation),
+        warnings=tuple(run.warnings),
+        inputs=run.inputs,
     )

@@ -7,6 +7,7 @@ units -> attribution -> group -> rollup, all KPIs collected in one
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,9 +17,9 @@ from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from csmkpi import dataset, periods, reach
+from csmkpi import dataset, periods, progress, reach
 from csmkpi.attribution import OWNER, attribute
-from csmkpi.config import LoadedConfig, load_config, peek_plugins
+from csmkpi.config import LoadedConfig, load_config, peek_plugins, read_config
 from csmkpi.dimensions import ALL, UNASSIGNED
 from csmkpi.errors import Issue, UsageError
 from csmkpi.freshness import Snapshot, end_snapshot
@@ -26,6 +27,8 @@ from csmkpi.metrics.base import UNIT_SCHEMA, Aggregation, Context, Metric, Metri
 from csmkpi.metrics.registry import discover
 from csmkpi.rollup import GROUP, complete, group_costs, members, pool, poolable, rollup, with_group
 from csmkpi.scoring import Target, composite, score_rows
+from csmkpi.suggest import did_you_mean
+from csmkpi.suggest import find as find_name
 
 if TYPE_CHECKING:
     from csmkpi.cache import Cache
@@ -61,6 +64,7 @@ class ScoreRequest:
     by: str = "csm"
     kpis: tuple[str, ...] = ()
     use_entry_points: bool = True
+    compare: str | None = None  # "previous" or "year": also score that period, from the same load
     cache: Cache | None = None  # where validated tables are kept between runs (SPEC §9); None reads every file
 
 
@@ -99,6 +103,13 @@ class Scorecard:
     warnings: tuple[Issue, ...] = ()
     inputs: tuple[Path, ...] = ()  # files read, which an output must never overwrite
     notes: tuple[str, ...] = ()  # facts a reader must know, not problems (``revenue as of 2026-11``)
+    compare: Scorecard | None = None  # the period ``--compare`` sets beside this one
+    amber_at: float = 0.9  # scoring.amber_at, for legends
+
+    def score_of(self, group: str) -> float | None:
+        """A group's composite score, None when it has none (or is not in this scorecard)."""
+        found = self.scores.filter(pl.col(GROUP) == group)["score"]
+        return found[0] if found.len() else None
 
     def group_order(self) -> list[str]:
         """Groups by rank (unranked last, then by name), ALL last."""
@@ -111,7 +122,13 @@ class Scorecard:
         """One row per group and KPI, in rank order, columns as SPEC §6."""
         order = pl.DataFrame({GROUP: self.group_order()}).with_row_index("__g")
         kpis = pl.DataFrame({"kpi": [k.id for k in self.kpis]}).with_row_index("__k")
-        return self.long.join(order, on=GROUP).join(kpis, on="kpi").sort("__g", "__k").select(LONG_COLUMNS)
+        long = self.long.join(order, on=GROUP).join(kpis, on="kpi").sort("__g", "__k").select(LONG_COLUMNS)
+        if self.compare is None:
+            return long
+        before = self.compare.long.select(GROUP, "kpi", pl.col("value").alias("compare_value"))
+        return long.join(before, on=[GROUP, "kpi"], how="left", maintain_order="left").with_columns(
+            (pl.col("value") - pl.col("compare_value")).alias("change")
+        )
 
     def wide_table(self) -> pl.DataFrame:
         """One row per group: the group columns, one value column per KPI, score, rank."""
@@ -124,7 +141,16 @@ class Scorecard:
             .select(
                 "period", "period_start", "period_end", "group_by", GROUP, *[k.id for k in self.kpis], "score", "rank"
             )
+            .pipe(self._with_changes, long)
         )
+
+    def _with_changes(self, wide: pl.DataFrame, long: pl.DataFrame) -> pl.DataFrame:
+        """With ``--compare``: one ``<kpi>_change`` column per KPI after ``rank``."""
+        if self.compare is None:
+            return wide
+        changes = long.pivot(on="kpi", index=GROUP, values="change", aggregate_function=None)
+        changes = changes.rename({k.id: f"{k.id}_change" for k in self.kpis})
+        return wide.join(changes, on=GROUP, how="left", maintain_order="left")
 
 
 @dataclass
@@ -138,13 +164,19 @@ class Run:
     data: dataset.Dataset
     warnings: list[Issue] = field(default_factory=list)
 
+    @property
+    def inputs(self) -> tuple[Path, ...]:
+        """The files the run reads or could read, which an output must never overwrite."""
+        return (self.config.path, *self.data.files.values(), *self.data.folder_files)
+
 
 def load_metrics_and_config(
     path: Path, *, use_entry_points: bool = True
 ) -> tuple[LoadedConfig, dict[str, Any], list[Issue]]:
     """Load the config, then the metrics it may add through ``plugins``, then validate its KPI params."""
-    metrics, warnings = discover(peek_plugins(path), use_entry_points=use_entry_points, search_path=path.parent)
-    config = load_config(path, {name: metric.params for name, metric in metrics.items()})
+    raw = read_config(path)  # once: the config may be a pipe
+    metrics, warnings = discover(peek_plugins(path, raw), use_entry_points=use_entry_points, search_path=path.parent)
+    config = load_config(path, {name: metric.params for name, metric in metrics.items()}, raw=raw)
     return config, metrics, warnings
 
 
@@ -164,7 +196,26 @@ def _expand(k: Any, metric: Metric[Any], params: Any, target: Target) -> list[Kp
     ]
 
 
+def _known_kpis(config: LoadedConfig, metrics: dict[str, Metric[Any]], wanted: tuple[str, ...]) -> tuple[str, ...]:
+    """``--kpi`` ids as the config spells them (any case); an unknown one is a usage error with suggestions."""
+    ids = [k.id for k in config.kpis]
+    for k in config.kpis:  # the variants of a multi-number metric (mrr_new...) may be picked too
+        ids.extend(kpi.id for kpi in _expand(k, metrics[k.metric], config.params[k.id], _NO_TARGET) if kpi.id != k.id)
+    known: list[str] = []
+    for word in wanted:
+        found = find_name(word, ids)
+        if found is None:
+            defined = ", ".join(k.id for k in config.kpis)
+            raise UsageError(f"unknown KPI {word!r}{did_you_mean(word, ids)} The config defines: {defined}")
+        known.append(found)
+    return tuple(known)
+
+
+_NO_TARGET = Target("", None, "higher", 0.0, 0)
+
+
 def _select_kpis(config: LoadedConfig, metrics: dict[str, Metric[Any]], wanted: tuple[str, ...]) -> list[Kpi]:
+    wanted = _known_kpis(config, metrics, wanted)
     kpis: list[Kpi] = []
     for k in config.kpis:
         target = Target(
@@ -176,11 +227,54 @@ def _select_kpis(config: LoadedConfig, metrics: dict[str, Metric[Any]], wanted: 
         )
         expanded = _expand(k, metrics[k.metric], config.params[k.id], target)
         kpis.extend(kpi for kpi in expanded if not wanted or k.id in wanted or kpi.id in wanted)
-    known = [k.id for k in config.kpis]
-    unknown = [w for w in wanted if w not in known and w not in {kpi.id for kpi in kpis}]
-    if unknown:
-        raise UsageError(f"unknown KPI {', '.join(map(repr, unknown))}; the config defines: {', '.join(known)}")
     return kpis
+
+
+def configure(request: ScoreRequest) -> Run:
+    """Load the config and resolve the period and KPIs; no data is read yet (``Run.data`` is empty)."""
+    config, metrics, warnings = load_metrics_and_config(request.config, use_entry_points=request.use_entry_points)
+    as_of = request.as_of or date.today()
+    period = periods.resolve(
+        request.period,
+        start=request.start,
+        end=request.end,
+        as_of=as_of,
+        fiscal_year_start_month=config.calendar.fiscal_year_start_month,
+    )
+    periods.require_history(period)
+    kpis = _select_kpis(config, metrics, request.kpis)
+    return Run(config, period, as_of, kpis, dataset.Dataset(), warnings)
+
+
+def load_data(
+    run: Run,
+    request: ScoreRequest,
+    *,
+    by: str | None = None,
+    extra: Mapping[str, Iterable[str]] | None = None,
+    scored: Sequence[periods.Period] | None = None,
+) -> Run:
+    """Read the tables the run's KPIs, the grouping and ``extra`` columns need (``--data`` wins over data.dir).
+
+    ``scored``: the periods the run will score; the event tables then keep only the rows the KPIs
+    read over them (``csmkpi.reach``), every row still checked. Without it every row is kept.
+    """
+    needs: list[Mapping[str, Iterable[str]]] = [dataset.dimension_columns(by or request.by)]
+    needs.extend(kpi.metric.columns for kpi in run.kpis)
+    if extra is not None:
+        needs.append(extra)
+    data_dir = request.data if request.data is not None else run.config.data_dir
+    narrowed = None if scored is None else tuple(scored)
+    data = dataset.load(
+        data_dir,
+        dataset.merge_columns(*needs),
+        run.config.data.tables,
+        run.config.checks,
+        cache=request.cache,
+        reach=None if narrowed is None else partial(reach.reach, run.kpis, narrowed, run.config.attribution),
+    )
+    data.narrowed = narrowed
+    return Run(run.config, run.period, run.as_of, run.kpis, data, [*run.warnings, *data.warnings])
 
 
 def prepare(
@@ -192,30 +286,8 @@ def prepare(
     event tables then keep only the rows the KPIs read over them (``csmkpi.reach``), every row
     still checked. Without it every row is kept, for any period.
     """
-    config, metrics, warnings = load_metrics_and_config(request.config, use_entry_points=request.use_entry_points)
-    as_of = request.as_of or date.today()
-    period = periods.resolve(
-        request.period,
-        start=request.start,
-        end=request.end,
-        as_of=as_of,
-        fiscal_year_start_month=config.calendar.fiscal_year_start_month,
-    )
-    kpis = _select_kpis(config, metrics, request.kpis)
-    needs: list[Mapping[str, Iterable[str]]] = [dataset.dimension_columns(by or request.by)]
-    needs.extend(kpi.metric.columns for kpi in kpis)
-    data_dir = request.data if request.data is not None else config.data_dir
-    narrowed = tuple(scored(Run(config, period, as_of, kpis, dataset.Dataset()))) if scored is not None else None
-    data = dataset.load(
-        data_dir,
-        dataset.merge_columns(*needs),
-        config.data.tables,
-        config.checks,
-        cache=request.cache,
-        reach=None if narrowed is None else partial(reach.reach, kpis, narrowed, config.attribution),
-    )
-    data.narrowed = narrowed
-    return Run(config, period, as_of, kpis, data, [*warnings, *data.warnings])
+    run = configure(request)
+    return load_data(run, request, by=by, scored=None if scored is None else scored(run))
 
 
 def revenue_snapshot(run: Run) -> Snapshot:
@@ -359,14 +431,39 @@ def _names(run: Run, by: str) -> dict[str, str]:
 
 def score(request: ScoreRequest) -> Scorecard:
     """Compute the scorecard of a request."""
-    run = prepare(request, scored=lambda run: [run.period])
-    return score_run(run, request.by)
+    run = prepare(request, scored=lambda run: [run.period, *_compared(run, request.compare)])
+    card = score_run(run, request.by)
+    if request.compare is None:
+        return card
+    return with_compare(card, run, request.compare, request.by)
+
+
+def _compared(run: Run, compare: str | None) -> list[periods.Period]:
+    """The period ``--compare`` sets beside the run's, if any."""
+    if compare is None:
+        return []
+    fiscal = run.config.calendar.fiscal_year_start_month
+    return [periods.shift(run.period, compare, as_of=run.as_of, fiscal_year_start_month=fiscal)]
+
+
+def with_compare(card: Scorecard, run: Run, compare: str, by: str) -> Scorecard:
+    """``card`` with the scorecard of the period ``--compare`` sets beside it, from the same loaded data.
+
+    The compare period's warnings and notes join the card's (a missing revenue month there is as
+    much a reason to doubt the change as here).
+    """
+    (other,) = _compared(run, compare)
+    before = score_run(dataclasses.replace(run, period=other), by)
+    warnings = tuple(dict.fromkeys([*card.warnings, *before.warnings]))
+    notes = (*card.notes, *(f"{other.label}: {note}" for note in before.notes))
+    return dataclasses.replace(card, compare=before, warnings=warnings, notes=notes)
 
 
 def score_run(run: Run, by: str) -> Scorecard:
     """Score a prepared run grouped ``by`` a dimension."""
     if not run.data.holds(run.period):  # a caller that scores a period it did not name to prepare
         raise RuntimeError(f"the data was loaded for other periods than {run.period.label}: name it in prepare()")
+    progress.report(f"computing {len(run.kpis)} KPIs for {run.period.label} by {by}")
     tables = run.data.lazy()
     group_members = members(by, tables).collect()
     warnings = list(run.warnings)
@@ -419,9 +516,10 @@ def score_run(run: Run, by: str) -> Scorecard:
         kpis=tuple(run.kpis),
         long=long,
         scores=scores,
+        amber_at=scoring.amber_at,
         names={UNASSIGNED: UNASSIGNED, ALL: "All"} | _names(run, by),
         warnings=tuple(warnings),
-        inputs=(run.config.path, *run.data.files.values(), *run.data.folder_files),
+        inputs=run.inputs,
         notes=tuple(
             note
             for kind, snapshot in found.items()

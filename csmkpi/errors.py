@@ -14,11 +14,39 @@ class ExitCode(IntEnum):
     USAGE = 2
     DATA = 65
     NO_INPUT = 66
+    UNAVAILABLE = 69  # an optional extra is not installed
+    OUT_OF_MEMORY = 71  # sysexits' EX_OSERR: the system could not give the run the memory it needed
     CANNOT_CREATE = 73
     IO = 74
     CONFIG = 78
-    INTERRUPTED = 130
-    TERMINATED = 143
+    HANGUP = 129  # SIGHUP: 128 + 1
+    INTERRUPTED = 130  # SIGINT (Ctrl-C): 128 + 2
+    TERMINATED = 143  # SIGTERM: 128 + 15
+
+
+SHOWN = 80  # characters of an offending value (or column name) a message shows (SPEC §6)
+LONG_SHOWN = 300  # characters of an issue's message or expectation, which may quote user text too
+MESSAGE_SHOWN = 5000  # characters of an error's headline, which names paths (up to 4096 bytes each)
+
+
+def clip(text: str, limit: int = SHOWN) -> str:
+    """``text`` up to ``limit`` characters, then ``… (N more characters)``, so a message stays bounded."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… ({len(text) - limit} more characters)"
+
+
+def quoted(text: str, limit: int = SHOWN) -> str:
+    """``repr(text)`` of at most ``limit`` characters of it, then ``… (N more characters)``."""
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[:limit]!r}… ({len(text) - limit} more characters)"
+
+
+OUT_OF_MEMORY_MESSAGE = (
+    "out of memory: the run needs more memory than it may use here; no output was half-written; "
+    "raise the limit, or read less (a shorter period, fewer --kpi)"
+)
 
 
 @dataclass(frozen=True)
@@ -45,12 +73,12 @@ class Issue:
                 where = f"{where}:{self.col_no}"
         parts = [where] if where else []
         if self.column is not None:
-            parts.append(f"column {self.column!r}")
+            parts.append(f"column {quoted(self.column)}")
         if self.value is not None:
-            parts.append(f"value {self.value!r}")
-        text = ": ".join(parts + [self.message])
+            parts.append(f"value {quoted(self.value)}")
+        text = ": ".join(parts + [clip(self.message, LONG_SHOWN)])
         if self.expected:
-            text += f" (expected {self.expected})"
+            text += f" (expected {clip(self.expected, LONG_SHOWN)})"
         if self.more:
             text += f" [{self.more} more row{'s' if self.more != 1 else ''} like this]"
         return text
@@ -89,6 +117,12 @@ class InputMissingError(CsmkpiError):
     """An input file or directory is missing or unreadable."""
 
     exit_code = ExitCode.NO_INPUT
+
+
+class ExtraMissingError(CsmkpiError):
+    """An optional extra a command needs is not installed (``pip install 'csmkpi[stats]'``)."""
+
+    exit_code = ExitCode.UNAVAILABLE
 
 
 class OutputError(CsmkpiError):

@@ -123,8 +123,8 @@ def read_fast(
     (default: all), typed, in ``validate_table``'s order. Also returns the pass over the bytes it
     made (or was given), for the careful path to reuse.
     """
-    if source.path.suffix.lower() == ".parquet" or not _is_utf8(source):
-        return None, scanned
+    if source.path.suffix.lower() == ".parquet" or not _is_utf8(source) or source.stream:
+        return None, scanned  # a stream (FIFO, device) can be read once: the careful path does
     if options.date_format is not None or options.number_format is not None:
         return None, scanned
     try:

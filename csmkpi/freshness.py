@@ -46,7 +46,7 @@ class Snapshot:
         return Issue(
             "warning",
             f"{self.source} {ends}; {period.label} needs {self.needed:%Y-%m}, so "
-            f"{', '.join(kpis)} {'has' if len(kpis) == 1 else 'have'} no data (never read as zeros)",
+            f"{_names(kpis)} {'has' if len(kpis) == 1 else 'have'} no data (never read as zeros)",
             check=CHECK,
         )
 
@@ -59,3 +59,10 @@ def end_snapshot(period: Period, last: date | None, source: str) -> Snapshot:
     if period.partial and last is not None and last >= period.first_month:
         return Snapshot(last, needed, last, source)
     return Snapshot(None, needed, last, source)
+
+
+def _names(kpis: list[str], shown: int = 6) -> str:
+    """The KPI ids, the first ``shown`` of a long list and how many more (a message stays one short line)."""
+    if len(kpis) <= shown:
+        return ", ".join(kpis)
+    return f"{', '.join(kpis[:shown])} and {len(kpis) - shown} more KPIs"

@@ -20,7 +20,10 @@ from __future__ import annotations
 
 import codecs
 import csv
+import errno
 import io
+import os
+import stat
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,11 +49,57 @@ class TableSource:
     columns: Mapping[str, str] = field(default_factory=dict)  # canonical -> header
     delimiter: str | None = None
     encoding: str = "utf-8"
+    stream: bool = False  # a FIFO or device (a pipe, process substitution): it can be read only once
+    data: bytes | None = None  # a stream's bytes, once read (``read_stream``)
 
     @property
     def display(self) -> str:
         """Return the file name used in messages."""
         return str(self.path)
+
+
+def probe(path: Path, setting: str = "") -> str | None:
+    """What a table's path is: ``file``, ``stream`` (a FIFO or device, read once) or None when absent.
+
+    A path that exists but cannot be read as a table (a folder, a dangling link, a link loop, a socket,
+    no permission) is ``InputMissingError`` (66) naming the path and why (SPEC §2); ``setting`` says
+    where the config named it, if it did.
+    """
+    where = f" ({setting})" if setting else ""
+    try:
+        status = os.stat(path)
+    except FileNotFoundError:
+        if not os.path.islink(path):
+            return None
+        target = os.readlink(path)
+        raise InputMissingError(
+            f"{path}: cannot be read: it is a symbolic link to {target}, which does not exist{where}"
+        ) from None
+    except OSError as exc:
+        why = "it is a symbolic link loop" if exc.errno == errno.ELOOP else exc.strerror or str(exc)
+        raise InputMissingError(f"{path}: cannot be read: {why}{where}") from None
+    if stat.S_ISDIR(status.st_mode):
+        raise InputMissingError(f"{path}: cannot be read as a table: it is a folder, not a file{where}")
+    if stat.S_ISFIFO(status.st_mode) or stat.S_ISCHR(status.st_mode):
+        return "stream"
+    if not stat.S_ISREG(status.st_mode):
+        kind = "socket" if stat.S_ISSOCK(status.st_mode) else "block device"
+        raise InputMissingError(f"{path}: cannot be read as a table: it is a {kind}, not a file{where}")
+    if not os.access(path, os.R_OK):
+        raise InputMissingError(f"{path}: cannot be read: permission denied{where}")
+    return "file"
+
+
+def read_stream(source: TableSource) -> TableSource:
+    """Read a FIFO or device to its end, once, and keep the bytes (every later step reads those)."""
+    if not source.stream or source.data is not None:
+        return source
+    try:
+        with source.path.open("rb") as handle:
+            data = handle.read()
+    except OSError as exc:
+        raise InputMissingError(f"{source.display}: cannot read: {exc.strerror or exc}") from exc
+    return TableSource(source.table, source.path, source.columns, source.delimiter, source.encoding, True, data)
 
 
 @dataclass(frozen=True)
@@ -78,15 +127,36 @@ def read_bytes(source: TableSource) -> bytes:
     encoding = codecs.lookup(source.encoding).name
     if encoding in ("utf-8", "utf-8-sig"):
         _check_utf8(source, data)
-        return data
-    try:
-        return data.decode(encoding).encode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = data[: exc.start].count(b"\n") + 1
-        raise DataError(
-            f"{source.display}: cannot decode as {source.encoding}",
-            [_issue(source, f"byte {data[exc.start]:#04x} cannot be decoded as {source.encoding}", line=line)],
-        ) from exc
+    else:
+        try:
+            data = data.decode(encoding).encode("utf-8")
+        except UnicodeDecodeError as exc:
+            line = data[: exc.start].count(b"\n") + 1
+            raise DataError(
+                f"{source.display}: cannot decode as {source.encoding}",
+                [_issue(source, f"byte {data[exc.start]:#04x} cannot be decoded as {source.encoding}", line=line)],
+            ) from exc
+    _check_nul(source, data)
+    return data
+
+
+def _check_nul(source: TableSource, data: bytes) -> None:
+    """A NUL byte is in no text table: a binary, truncated or mis-declared file (SPEC §2)."""
+    at = data.find(b"\0")
+    if at < 0:
+        return
+    line = data.count(b"\n", 0, at) + 1
+    raise DataError(
+        f"{source.display}: a NUL byte in a text file",
+        [
+            _issue(
+                source,
+                "a NUL byte (\\x00): a text table has none; the file may be binary, cut off, or UTF-16 "
+                f"(then declare it: data.tables.{source.table}.encoding: utf-16)",
+                line=line,
+            )
+        ],
+    )
 
 
 def _check_utf8(source: TableSource, data: bytes) -> None:
@@ -127,8 +197,11 @@ def _check_utf16(source: TableSource, data: bytes) -> None:
 def read_head(source: TableSource, size: int = 65536) -> bytes:
     """Read the start of a file (``size`` bytes; -1 for all of it); an empty file is an error."""
     try:
-        with source.path.open("rb") as handle:
-            data = handle.read(size)
+        if source.data is not None:
+            data = source.data if size < 0 else source.data[:size]
+        else:
+            with source.path.open("rb") as handle:
+                data = handle.read(size)
     except FileNotFoundError as exc:
         raise InputMissingError(f"{source.display}: file not found") from exc
     except OSError as exc:
@@ -282,7 +355,7 @@ def read_parquet(source: TableSource, wanted: Collection[str], required: Collect
     import polars as pl
 
     try:
-        lazy = pl.scan_parquet(source.path)
+        lazy = pl.scan_parquet(source.path) if source.data is None else pl.read_parquet(io.BytesIO(source.data)).lazy()
         header = tuple(lazy.collect_schema().names())
     except (OSError, pl.exceptions.PolarsError) as exc:
         raise DataError(
@@ -313,7 +386,7 @@ class ByteScan:
     stamp: tuple[int, int]  # the file's size and modification time when scanned
     lines: int = 0  # lines with exactly ``width - 1`` delimiters, the header included
     ragged: bool = False  # a line with another number of delimiters (short, long or blank)
-    odd: bool = False  # a quote character, or the byte the careful reader splits lines with
+    odd: bool = False  # a quote character, a NUL byte, or the byte the careful reader splits lines with
     spaced: bool = False  # a whitespace byte other than the delimiter or CR, or a non-ASCII character
     cr: bool = False  # a carriage return (a Windows export has one at the end of every line)
     invalid: bool = False  # not valid UTF-8
@@ -351,7 +424,7 @@ def _scan(path: Path, delimiter: str, width: int, size: int = 1 << 20) -> ByteSc
                 found.ragged = True
                 break
             found.lines += count
-            found.odd = found.odd or b'"' in data or _LINE_SEPARATOR.encode() in data
+            found.odd = found.odd or b'"' in data or _LINE_SEPARATOR.encode() in data or b"\0" in data
             found.spaced = found.spaced or any(c in data for c in spaces)
             found.cr = found.cr or b"\r" in data
             if not data.isascii() or decoder.getstate()[0]:  # a character may span two blocks
@@ -387,7 +460,7 @@ def scan_ahead(source: TableSource) -> ByteScan | None:
     None for a file the plain reader does not take (Parquet, another encoding, a header it
     cannot use) or cannot read: ``read_table`` then finds out again and says why.
     """
-    if source.path.suffix.lower() == ".parquet" or not _is_utf8(source):
+    if source.path.suffix.lower() == ".parquet" or not _is_utf8(source) or source.stream:
         return None
     try:
         delimiter, header = read_header(source, read_head(source))
@@ -416,7 +489,7 @@ def read_plain(
     needed columns. Polars cannot be asked to check the field counts: it pads short
     rows, and with only some columns read it ignores extra fields. So every row has
     the header's fields, and each physical line is a row. The reader declines (None) a file with a quote character
-    (a field may then hold a delimiter or a line break), a short, long or blank line,
+    (a field may then hold a delimiter or a line break), a NUL byte, a short, long or blank line,
     invalid UTF-8, the byte the careful reader splits lines with, or a one-column
     header (a blank line cannot be told from an empty value there).
     """
@@ -469,14 +542,16 @@ def read_table(
 
     Blank lines are removed; ``__line`` (physical line) and ``__fields`` (field
     count, for the ragged-row check) are added. ``scanned`` is ``scan_ahead``'s
-    pass over the file, if one ran. Raises ``DataError`` when the file cannot be
-    read as a table at all.
+    pass over the file, if one ran. A stream (FIFO, device) is read once, into
+    memory. Raises ``DataError`` when the file cannot be read as a table at all.
     """
+    source = read_stream(source)
     if source.path.suffix.lower() == ".parquet":
         return read_parquet(source, wanted, required)
     head = read_head(source)
-    if _is_utf8(source):
+    if _is_utf8(source) and source.data is None:  # a stream's bytes are in memory: the careful reader takes them
         _check_utf16(source, head)
+        _check_nul(source, head)  # before the header is read: a NUL there is the problem, not the header
         delimiter, header = read_header(source, head)
         mapping, issues = resolve_columns(source, header, wanted, required)
         if issues:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 from csmkpi.errors import UsageError
 
@@ -21,7 +21,9 @@ __all__ = [
     "add_months",
     "month_end",
     "parse_date",
+    "require_history",
     "resolve",
+    "shift",
     "split",
 ]
 
@@ -32,6 +34,9 @@ ACCEPTED_FORMS = (
 KINDS = ("month", "quarter", "half", "year", "ytd", "range")
 GRAINS = ("month", "quarter")
 DEFAULT_PERIOD = "last-quarter"
+# A period needs the 12 months before it (its start revenue snapshot, trailing-12-month windows),
+# so the first one csmkpi can compute starts in year 2; Python's dates end at 9999-12-31.
+EARLIEST = date(2, 1, 1)
 
 _MONTH_RE = re.compile(r"([0-9]{4})-([0-9]{2})")
 _PART_RE = re.compile(r"([0-9]{4})-([qh])([0-9])")
@@ -171,11 +176,30 @@ def resolve(
         text = DEFAULT_PERIOD
     try:
         period = _parse(text.strip().lower(), as_of, fiscal_year_start_month)
-    except (ValueError, OverflowError):
+    except (ValueError, OverflowError) as exc:
+        if "out of range" in str(exc):  # add_months' or date()'s (year 0, year 10000)
+            raise UsageError(
+                f"invalid period {text!r}: as of {as_of.isoformat()} it falls outside the years 1 to 9999; "
+                f"expected {ACCEPTED_FORMS}"
+            ) from None
         period = None
     if period is None:
         raise UsageError(f"invalid period {text!r}: expected {ACCEPTED_FORMS}")
     return period
+
+
+def require_history(period: Period) -> None:
+    """Refuse a period whose KPIs cannot be computed: one starting before ``EARLIEST``.
+
+    Raises:
+        UsageError: The period starts before year 2 (SPEC §6: periods from year 1 to 9999 work or are
+            a usage error).
+    """
+    if period.start < EARLIEST:
+        raise UsageError(
+            f"period {period.label} starts {period.start.isoformat()}: every KPI needs the 12 months before a "
+            f"period, so periods start on {EARLIEST.isoformat()} or later"
+        )
 
 
 def split(
@@ -223,6 +247,52 @@ def split(
             bucket = _month(add_months(bucket.start, 1), as_of)
         else:
             bucket = _quarter_containing(add_months(bucket.start, 3), as_of, fiscal_year_start_month)
+
+
+COMPARES = ("previous", "year")
+_MONTHS = {"month": 1, "quarter": 3, "half": 6, "year": 12}
+
+
+def shift(period: Period, compare: str, *, as_of: date, fiscal_year_start_month: int = 1) -> Period:
+    """The period ``--compare`` sets beside ``period``: the previous one of the same length, or a year earlier.
+
+    A month, quarter, half or year moves by its own number of months (``previous`` of 2026-Q3 is
+    2026-Q2, of 2026-07 is 2026-06) and keeps its kind and label form. ``year`` moves any period
+    12 months back (2026-Q3 -> 2025-Q3; a ytd to the same days of the year before). Any other
+    period (``--from/--to``, ``previous`` of a ytd) moves back by its own number of days.
+
+    Raises:
+        UsageError: Unknown ``compare``, or the result falls before year 1.
+    """
+    _check_fy_start(fiscal_year_start_month)
+    if compare not in COMPARES:
+        raise UsageError(f"--compare must be previous or year, not {compare!r}")
+    months = 12 if compare == "year" else _MONTHS.get(period.kind)
+    try:
+        if months is not None and period.kind in _MONTHS:
+            return _containing(period.kind, add_months(period.start, -months), as_of, fiscal_year_start_month)
+        if months is not None:  # a ytd or a --from/--to range, a year earlier
+            start, end = add_months(period.start, -12), add_months(period.end, -12)
+            if period.kind == "ytd":
+                label = f"{_fy_of(end, fiscal_year_start_month):04d}-YTD"
+                return Period(label=label, start=start, end=end, partial=end > as_of, kind="ytd")
+            return _range(start, end, as_of)
+        length = period.end - period.start + timedelta(days=1)
+        return _range(period.start - length, period.start - timedelta(days=1), as_of)
+    except (ValueError, OverflowError):
+        raise UsageError(f"--compare {compare}: {period.label} has no earlier period in years 1-9999") from None
+
+
+def _containing(kind: str, d: date, as_of: date, fy_start_month: int) -> Period:
+    """The month, fiscal quarter, half or year containing ``d``."""
+    if kind == "month":
+        return _month(d.replace(day=1), as_of)
+    if kind == "quarter":
+        return _quarter_containing(d, as_of, fy_start_month)
+    fy = _fy_of(d, fy_start_month)
+    if kind == "half":
+        return _part(fy, "h", (d.month - fy_start_month) % 12 // 6 + 1, fy_start_month, as_of)
+    return _year(fy, fy_start_month, as_of)
 
 
 # --- helpers ---------------------------------------------------------------

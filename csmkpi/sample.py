@@ -164,6 +164,28 @@ FIXED_OPPORTUNITIES: tuple[tuple[str, str, str, str, str, str, str], ...] = (
     ("A025", "new_business", "csm", "won", "2026-05-04", "2026-07-29", ""),
 )
 
+# Why churned accounts left (accounts.churn_reason), as a CRM exports it: messy case and spacing, a
+# multi-select value, and some left empty, so that `csmkpi reasons` falls back to the lost renewal's
+# loss_reason or reports (unknown). The bundled config's `reasons.map` folds the variants together.
+CHURN_REASONS = {
+    "A008": "Too expensive ",
+    "A017": "  Switched to   COMPETITOR ",
+    "A025": "budget cuts",
+    "A041": "Price;Support",
+    "A052": "",
+}
+# loss_reason of each lost renewal, by account. A049 has none (and no churn_reason): (unknown).
+RENEWAL_LOSS_REASONS = {
+    "A014": "Switched to competitor",
+    "A017": "Went with an in-house tool",
+    "A025": "Price",
+    "A033": "TOO EXPENSIVE",
+    "A041": "Too expensive",
+    "A052": "Product gaps",
+}
+# loss_reason of lost expansion and new-business deals, in turn (empty: the rep left it blank).
+DEAL_LOSS_REASONS = ("No budget", "Timing", "", "Lost to competitor", "Not a priority")
+
 SEGMENT_MRR = {
     "Enterprise": (6000, 22000),
     "Mid-Market": (1500, 6000),
@@ -446,6 +468,7 @@ def account_rows(accounts: list[Account]) -> list[list[str]]:
             fmt_date(a.contract_start),
             fmt_date(a.onboarded_at),
             fmt_bool(a.referenceable),
+            CHURN_REASONS.get(a.account_id, ""),
         ]
         for a in accounts
     ]
@@ -817,6 +840,7 @@ def fixed_opportunities(accounts: list[Account]) -> list[Opportunity]:
 def opportunity_rows(deals: list[Opportunity]) -> list[list[str]]:
     """Return the opportunities.csv rows, ids in order of creation."""
     ordered = sorted(deals, key=lambda d: (d.created_at, d.account_id, d.type, d.stage))
+    reasons = loss_reasons(ordered)
     return [
         [
             f"OP{number:04d}",
@@ -827,9 +851,28 @@ def opportunity_rows(deals: list[Opportunity]) -> list[list[str]]:
             fmt_date(d.created_at),
             fmt_date(d.closed_at),
             fmt_money(d.amount),
+            reason,
         ]
-        for number, d in enumerate(ordered, start=1)
+        for number, (d, reason) in enumerate(zip(ordered, reasons, strict=True), start=1)
     ]
+
+
+def loss_reasons(deals: list[Opportunity]) -> list[str]:
+    """The loss_reason of each deal (in order): lost renewals by account, other lost deals in turn, else empty.
+
+    Drawn without the seeded generator, so adding the column changed no other value.
+    """
+    reasons = []
+    lost = 0
+    for deal in deals:
+        if deal.stage != "lost":
+            reasons.append("")
+        elif deal.type == "renewal":
+            reasons.append(RENEWAL_LOSS_REASONS.get(deal.account_id, ""))
+        else:
+            reasons.append(DEAL_LOSS_REASONS[lost % len(DEAL_LOSS_REASONS)])
+            lost += 1
+    return reasons
 
 
 # ---------------------------------------------------------------- activities

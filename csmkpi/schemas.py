@@ -55,6 +55,7 @@ class Accounts(TableSchema):
     contract_start: date | None = None
     onboarded_at: date | None = None
     referenceable: bool | None = None
+    churn_reason: str | None = None
 
 
 class Csms(TableSchema):
@@ -117,6 +118,7 @@ class Opportunities(TableSchema):
     created_at: date | None = None
     closed_at: date | None = None
     amount: NonNegative | None = None
+    loss_reason: str | None = None
 
 
 class Activities(TableSchema):

@@ -67,9 +67,18 @@ def score_rows(rows: pl.DataFrame, target: Target, *, cap: float, amber_at: floa
 
 
 def composite(long: pl.DataFrame, targets: Sequence[Target]) -> pl.DataFrame:
-    """Return group, score (0-100 × cap) and rank; ALL gets a score but no rank."""
+    """Return group, score (0-100 × cap) and rank; ALL gets a score but no rank.
+
+    Each group's weights are first divided by a power of two near their largest, so that no finite
+    weight can overflow the sums (1e308 twice is inf, and inf / inf NaN): the largest becomes 1 to 4,
+    and the score is bit for bit what the plain formula gives whenever that formula is finite.
+    """
     weights = pl.DataFrame({"kpi": [t.kpi for t in targets], "weight": [float(t.weight) for t in targets]})
     counted = long.join(weights, on="kpi").filter(pl.col("status").is_in(COUNTED) & (pl.col("weight") > 0))
+    # log2 may round up (log2 of the largest float is 1024.0): one power lower, kept within normal floats.
+    exponent = (pl.col("weight").max().over(GROUP).log(2).floor() - 1).clip(-1022, 1023)
+    scale = pl.lit(2.0).pow(exponent)
+    counted = counted.with_columns((pl.col("weight") / scale).alias("weight"))
     scores = counted.group_by(GROUP).agg(
         (100 * (pl.col("weight") * pl.col("attainment")).sum() / pl.col("weight").sum()).alias("score")
     )

@@ -6,7 +6,7 @@ from importlib import resources
 from pathlib import Path
 
 from csmkpi.errors import OutputError
-from csmkpi.output.writers import write_file
+from csmkpi.output.targets import write_path as write_file
 
 
 def init(folder: Path, *, force: bool = False) -> list[Path]:

@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shlex
 import sys
@@ -33,7 +34,7 @@ from csmkpi.metrics.registry import builtin_metrics
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "metrics.md"
 README = ROOT / "README.md"
-COMMANDS = ("score", "explain", "trend", "validate", "metrics", "init", "cache")
+COMMANDS = ("score", "explain", "trend", "drivers", "reasons", "validate", "metrics", "init", "cache")
 PLUGIN_SECTION = "Writing a metric plugin"
 PLUGIN_MODULE = "renewal_win_rate"
 
@@ -308,3 +309,26 @@ def test_help_of_every_command_exits_0(command):
 @pytest.mark.parametrize("name", NAMES)
 def test_readme_names_every_metric(name):
     assert re.search(rf"(?<![\w]){name}(?![\w])", README.read_text(encoding="utf-8")), name
+
+
+# --- the README's first screen -----------------------------------------------
+
+SCORECARD_RE = re.compile(r"<!-- scorecard: csmkpi (?P<args>.+?) \(100 columns.*?-->\n```text\n(?P<shown>.*?)\n```", re.S)
+
+
+def test_readme_first_screen_is_the_real_scorecard_at_100_columns() -> None:
+    """The README opens with what a 100-column terminal shows for the sample data, exactly."""
+    text = README.read_text(encoding="utf-8")
+    match = SCORECARD_RE.search(text)
+    assert match is not None, "the README lost its scorecard block"
+    assert text[: match.start()].count("\n") < 15, "the scorecard is no longer on the README's first screen"
+    args = shlex.split(match["args"])
+    args[1:1] = ["--config", str(ROOT / "configs" / "kpis.yaml")]
+    result = CliRunner().invoke(app, [*args, "--format", "table"], env={"COLUMNS": "100", "NO_COLOR": "1"})
+    assert result.exit_code == 0, result.stderr
+    shown = "\n".join(line.rstrip() for line in result.stdout.rstrip("\n").split("\n"))
+    if os.environ.get("UPDATE_GOLDEN") == "1":  # rewrite the block after an intended change
+        README.write_text(text[: match.start("shown")] + shown + text[match.end("shown") :], encoding="utf-8")
+        return
+    assert shown == match["shown"], "the README's scorecard changed: UPDATE_GOLDEN=1 rewrites it"
+    assert max(len(line) for line in shown.split("\n")) <= 100

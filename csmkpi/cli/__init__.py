@@ -3,17 +3,21 @@
 ``main`` (the ``csmkpi`` console script) answers ``csmkpi --version`` and ``csmkpi --help`` by
 itself, the help from ``help.txt``, Typer's own rendering stored by a test, so they return without
 importing Typer (about 100 ms). Every other command line goes to the Typer app in ``app.py``,
-after ``tune_allocator``.
+after ``tune_allocator`` and the fork of the watching process (``supervisor.py``).
 """
 
 from __future__ import annotations
 
 import os
 import sys
-from collections.abc import MutableMapping
-from pathlib import Path
 
-HELP = Path(__file__).with_name("help.txt")
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (15 ms)
+if TYPE_CHECKING:
+    from collections.abc import MutableMapping
+
+# Only os and sys at import: until ``main`` installs its signal handlers a signal kills the process
+# outright, so the console script must get there fast (pathlib alone takes 20 ms).
+_HELP_FILE = os.path.join(os.path.dirname(__file__), "help.txt")
 _HELP_COLUMNS = 80  # Click wraps help at min(terminal width, 80): any wider terminal shows the same text
 # Polars' memory allocator (jemalloc on Linux) hands freed memory back to the kernel within about a
 # second, through MADV_FREE, and new column buffers then fault in fresh pages. A run frees and
@@ -25,26 +29,98 @@ ALLOCATOR_ENV = "_RJEM_MALLOC_CONF"
 ALLOCATOR_CONF = "percpu_arena:percpu,dirty_decay_ms:2000,muzzy_decay_ms:0"
 
 
+def __getattr__(name: str) -> object:
+    """``HELP``, the stored help's path, as a ``Path`` (pathlib is imported only when asked)."""
+    if name == "HELP":
+        from pathlib import Path
+
+        return Path(_HELP_FILE)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def main() -> None:
-    """Console-script entry point."""
-    args = sys.argv[1:]
+    """Console-script entry point.
+
+    Signal handlers and guarded standard streams come first (``signals``, ``streams``), then the
+    fast answers, then the process that watches the run (``supervisor``), then the Typer app.
+    """
+    from csmkpi.cli import signals, streams
+
+    signals.install()
+    streams.prepare()
+    try:
+        _main(sys.argv[1:])
+    except SystemExit as exc:
+        if signals.received() is None:
+            raise
+        # Interrupted: temp files are gone, the line is printed. Exit now, without waiting for a thread
+        # blocked in a read that may never end (a FIFO nobody writes): Python would join it at exit.
+        _flush()
+        os._exit(exc.code if isinstance(exc.code, int) else 1)
+    except signals.Interrupted as exc:  # before the command's runner took over: while starting up
+        _exit(exc.code, exc.line)
+    except BrokenPipeError:
+        _exit(0)
+    except Exception as exc:  # stdout failed on a fast answer: a WriteError (imported only now: it costs 15 ms)
+        from csmkpi.errors import WriteError
+
+        if not isinstance(exc, WriteError):
+            raise
+        _exit(int(exc.exit_code), f"error: {exc.message}")
+
+
+def _main(args: list[str]) -> None:
+    from csmkpi.cli import streams
+
     if args == ["--version"]:
         from csmkpi import __version__
 
         sys.stdout.write(f"csmkpi {__version__}\n")
+        streams.finish_stdout()
         return
     if args == ["--help"] and (text := stored_help()) is not None:
         sys.stdout.write(text)
+        streams.finish_stdout()
         return
     tune_allocator(os.environ)
+    from csmkpi.cli import supervisor
+
+    supervisor.start()
     from csmkpi.cli.app import main as run
 
     run()
 
 
+def _flush() -> None:
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError, AttributeError):
+            pass
+
+
+def _exit(code: int, line: str | None = None) -> None:
+    from csmkpi.cli.runner import say, silence_stdout
+
+    if line:
+        say(line)
+    if code:
+        silence_stdout()
+    sys.exit(code)
+
+
 def tune_allocator(environ: MutableMapping[str, str]) -> None:
-    """Set csmkpi's allocator options unless the user set their own (an empty value keeps Polars' defaults)."""
+    """Set csmkpi's allocator options unless the user set their own (an empty value keeps Polars' defaults).
+
+    Under an address-space limit (``ulimit -v``) jemalloc's background threads are turned off, unless the
+    options say otherwise: each one that cannot start prints a line, by the hundred thousand
+    (docs/reliability.md).
+    """
+    from csmkpi.cli.supervisor import memory_rlimit
+
     environ.setdefault(ALLOCATOR_ENV, ALLOCATOR_CONF)
+    if memory_rlimit() and environ[ALLOCATOR_ENV] and "background_thread" not in environ[ALLOCATOR_ENV]:
+        environ[ALLOCATOR_ENV] += ",background_thread:false"
 
 
 def stored_help() -> str | None:
@@ -54,6 +130,7 @@ def stored_help() -> str | None:
     if shutil.get_terminal_size().columns < _HELP_COLUMNS:
         return None
     try:
-        return HELP.read_text(encoding="utf-8")
+        with open(_HELP_FILE, encoding="utf-8") as handle:
+            return handle.read()
     except OSError:
         return None

@@ -31,10 +31,19 @@ AsOfOpt = Annotated[
     Optional[datetime],  # noqa: UP045
     typer.Option("--as-of", formats=["%Y-%m-%d"], help="Reference date for relative periods. Default: today."),
 ]
-ConfigOpt = Annotated[Path, typer.Option("--config", "-c", help="The YAML KPI definition.", show_default=True)]
+# readable=False: an unreadable config or data folder is 66 with its reason (SPEC §6), not Click's usage error.
+ConfigOpt = Annotated[
+    Optional[Path],  # noqa: UP045
+    typer.Option(
+        "--config",
+        "-c",
+        help="The YAML KPI definition. Default: $CSMKPI_CONFIG, else configs/kpis.yaml, else kpis.yaml.",
+        readable=False,
+    ),
+]
 DataOpt = Annotated[
     Optional[Path],  # noqa: UP045
-    typer.Option("--data", "-d", help="Data folder; overrides data.dir of the config."),
+    typer.Option("--data", "-d", help="Data folder; overrides data.dir of the config.", readable=False),
 ]
 ByOpt = Annotated[
     str,
@@ -49,14 +58,14 @@ NoCacheOpt = Annotated[
         "--no-cache", help="Read and check every file, without the cache of validated tables (csmkpi cache info)."
     ),
 ]
-DEFAULT_CONFIG = Path("configs/kpis.yaml")
+DEFAULT_CONFIG = None  # found as SPEC §5 says: present.find_config
 FormatOpt = Annotated[
     Optional[str],  # noqa: UP045
     typer.Option(
         "--format",
         "-f",
-        help="table, csv, tsv, json, parquet, xlsx or markdown. Default: table on a terminal, else csv "
-        "(or from the --output extension).",
+        help="table, csv, tsv, json, parquet, xlsx, markdown or html. Default: from the --output extension, "
+        "else table on a terminal and csv when piped.",
     ),
 ]
 OutputOpt = Annotated[
@@ -79,4 +88,32 @@ KpiOpt = Annotated[
 
 MaxErrorsOpt = Annotated[
     int, typer.Option("--max-errors", min=1, help="Show at most this many problems (each grouped with its repeats).")
+]
+
+TopOpt = Annotated[
+    Optional[int],  # noqa: UP045
+    typer.Option(
+        "--top",
+        min=0,
+        help="Show the top and bottom N groups by the sort (default 50 on a terminal, all in files; 0: all).",
+    ),
+]
+SortOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option("--sort", help="Order groups by score (default), group, name or a KPI id (best first)."),
+]
+GroupsOpt = Annotated[
+    Optional[list[str]],  # noqa: UP045
+    typer.Option("--group", "-g", help="Only this group: a csm_id or CSM name, team, segment... (repeatable)."),
+]
+CompareOpt = Annotated[
+    Optional[str],  # noqa: UP045
+    typer.Option(
+        "--compare",
+        help="previous (the period before, same length) or year (a year earlier): adds compare_value and "
+        "change (long layout), the change with ▲/▼ on the terminal.",
+    ),
+]
+ViewGroupOpt = Annotated[
+    str, typer.Option("--group", "-g", help="The group the terminal view shows (a member of --by, or ALL).")
 ]

@@ -1,32 +1,26 @@
 """The one place where errors become messages and exit codes.
 
 Commands call ``run(fn, debug)``: domain errors print their issues to stderr
-and exit with their code; Ctrl-C exits 130, SIGTERM 143; anything unexpected
-exits 1 with a one-line message (``--debug`` shows the traceback, never local
-variables, so no row contents leak).
+and exit with their code; SIGINT, SIGTERM and SIGHUP exit 130, 143 and 129
+(``csmkpi.cli.signals``); a closed pipe on stdout ends quietly; stdout that
+cannot be written exits 74 and memory that cannot be had 71, each with one line;
+anything unexpected exits 1 with a one-line message (``--debug`` shows the
+traceback, never local variables, so no row contents leak).
 """
 
 from __future__ import annotations
 
+import errno
 import os
-import signal
 import sys
 from collections.abc import Callable
-from types import FrameType
 
 import typer
 
-from csmkpi.errors import CsmkpiError, ExitCode
+from csmkpi.cli import signals
+from csmkpi.errors import LONG_SHOWN, MESSAGE_SHOWN, OUT_OF_MEMORY_MESSAGE, CsmkpiError, ExitCode, clip
 
 MAX_SHOWN = 50
-
-
-class Terminated(BaseException):
-    """Raised by the SIGTERM handler so cleanups (temp files) still run."""
-
-
-def _on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise Terminated()
 
 
 def stderr_console():  # type: ignore[no-untyped-def]
@@ -38,42 +32,129 @@ def stderr_console():  # type: ignore[no-untyped-def]
 
 def run(fn: Callable[[], int], *, debug: bool = False, max_errors: int = MAX_SHOWN) -> None:
     """Run a command body and exit with its code."""
-    signal.signal(signal.SIGTERM, _on_sigterm)
+    previous = signals.install()
     try:
-        code = fn()
-    except CsmkpiError as exc:
-        from csmkpi.output.render import print_issues
-
-        console = stderr_console()
-        from rich.text import Text
-
-        console.print(Text("error: ", style="red") + Text(exc.message), highlight=False, soft_wrap=True)
-        print_issues(console, exc.issues[:max_errors])
-        if len(exc.issues) > max_errors:
-            console.print(
-                f"... and {len(exc.issues) - max_errors} more problems (--max-errors shows more)", markup=False
-            )
-        if debug:
-            console.print_exception(show_locals=False)
-        code = int(exc.exit_code)
-    except KeyboardInterrupt:
-        sys.stderr.write("interrupted\n")
-        code = int(ExitCode.INTERRUPTED)
-    except Terminated:
-        sys.stderr.write("terminated\n")
-        code = int(ExitCode.TERMINATED)
-    except BrokenPipeError:
-        _silence_stdout()
-        code = int(ExitCode.OK)
-    except Exception as exc:
-        if debug:
-            stderr_console().print_exception(show_locals=False)
-        sys.stderr.write(f"internal error: {type(exc).__name__}: {exc} (run with --debug for details)\n")
-        code = int(ExitCode.UNEXPECTED)
+        code = _outcome(fn, debug, max_errors)
+        interrupted = signals.received()
+        if interrupted is not None and code != interrupted.code:  # a signal a finaliser swallowed, or after the work
+            say(interrupted.line)
+            code = interrupted.code
+    finally:
+        signals.restore(previous)
     raise typer.Exit(code)
 
 
-def _silence_stdout() -> None:
-    """After a closed pipe, point stdout at /dev/null so the final flush cannot fail."""
-    devnull = os.open(os.devnull, os.O_WRONLY)
-    os.dup2(devnull, sys.stdout.fileno())
+def _outcome(fn: Callable[[], int], debug: bool, max_errors: int) -> int:
+    try:
+        code = fn()
+        sys.stdout.flush()  # a failing stdout fails here, not in the interpreter's last flush
+        signals.finishing()
+        return code
+    except signals.Interrupted as exc:
+        signals.finishing()
+        say(exc.line)
+        return exc.code
+    except KeyboardInterrupt:
+        signals.finishing()
+        say("interrupted (SIGINT)")
+        return int(ExitCode.INTERRUPTED)
+    except BrokenPipeError:
+        signals.finishing()
+        silence_stdout()
+        return int(ExitCode.OK)
+    except CsmkpiError as exc:
+        signals.finishing()
+        if exc.exit_code == ExitCode.IO:
+            silence_stdout()  # stdout may be what failed: nothing more may go there, not even at exit
+        _print_error(exc, debug, max_errors)
+        return int(exc.exit_code)
+    except Exception as exc:  # MemoryError included
+        return _unexpected(exc, debug)
+    except BaseException as exc:  # a Rust panic in Polars is a BaseException (pyo3's PanicException)
+        if type(exc).__name__ != "PanicException":
+            raise
+        return _unexpected(exc, debug)
+
+
+def _unexpected(exc: BaseException, debug: bool) -> int:
+    """Out of memory (71), or a bug (1): one line, the traceback only with ``--debug``."""
+    signals.finishing()
+    if debug:
+        stderr_console().print_exception(show_locals=False)
+    if out_of_memory(exc):
+        silence_stdout()
+        say(f"error: {OUT_OF_MEMORY_MESSAGE}")
+        return int(ExitCode.OUT_OF_MEMORY)
+    say(f"internal error: {type(exc).__name__}: {clip(str(exc), LONG_SHOWN)} (run with --debug for details)")
+    return int(ExitCode.UNEXPECTED)
+
+
+_OS_SHORTAGES = ("code: 11,", "code: 12,", "Cannot allocate memory", "memory allocation")
+
+
+def out_of_memory(exc: BaseException) -> bool:
+    """Whether an exception means the system would not give the run memory (or a thread, made of memory).
+
+    That is a ``MemoryError``, ``ENOMEM`` or "can't start new thread" anywhere in its chain, a Rust panic
+    that says so, or, under a memory limit, any Rust panic or Polars' native library that could not be
+    mapped (Polars warns "binary is missing" and fails later).
+    """
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, MemoryError) or (isinstance(seen, OSError) and seen.errno == errno.ENOMEM):
+            return True
+        if isinstance(seen, RuntimeError) and "can't start new thread" in str(seen):
+            return True
+        if type(seen).__name__ == "PanicException" and (
+            any(sign in str(seen) for sign in _OS_SHORTAGES) or _memory_rlimit()
+        ):
+            # A thread Polars could not spawn (Os { code: 11, kind: WouldBlock, ... }), or, under a memory
+            # limit, what such a panic left behind ("LazyLock instance has previously been poisoned").
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return "polars" in sys.modules and "polars._plr" not in sys.modules and _memory_rlimit()
+
+
+def _memory_rlimit() -> bool:
+    from csmkpi.cli.supervisor import memory_rlimit
+
+    return memory_rlimit()
+
+
+def _print_error(exc: CsmkpiError, debug: bool, max_errors: int) -> None:
+    from rich.text import Text
+
+    from csmkpi.output.render import print_issues
+
+    console = stderr_console()
+    console.print(
+        Text("error: ", style="red") + Text(clip(exc.message, MESSAGE_SHOWN)), highlight=False, soft_wrap=True
+    )
+    print_issues(console, exc.issues[:max_errors])
+    if len(exc.issues) > max_errors:
+        console.print(f"... and {len(exc.issues) - max_errors} more problems (--max-errors shows more)", markup=False)
+    if debug:
+        console.print_exception(show_locals=False)
+
+
+def say(line: str) -> None:
+    """One line on stderr; a stderr that cannot take it is left alone."""
+    try:
+        sys.stderr.write(line + "\n")
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+
+
+def silence_stdout() -> None:
+    """After stdout failed, point it at /dev/null so that no later flush can fail."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+    except OSError:
+        return
+    try:
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
+    finally:
+        os.close(devnull)

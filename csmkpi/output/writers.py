@@ -1,4 +1,4 @@
-"""Machine formats (csv, tsv, json, parquet, markdown) and atomic file writes (SPEC §6).
+"""File formats (csv, tsv, json, parquet; markdown and xlsx for people); ``csmkpi.output.targets`` writes them.
 
 CSV and TSV neutralise text a spreadsheet would run as a formula (OWASP CSV
 injection): a text cell starting with = + - @, tab, CR, LF or their full-width
@@ -8,18 +8,14 @@ columns are never touched.
 
 from __future__ import annotations
 
-import contextlib
 import io
-import os
-import tempfile
-from collections.abc import Iterator
-from datetime import date, datetime
 from pathlib import Path
-from typing import BinaryIO
+from typing import TYPE_CHECKING
 
 import polars as pl
 
-from csmkpi.errors import OutputError, WriteError
+if TYPE_CHECKING:
+    from csmkpi.output.people import Presentation
 
 EXTENSIONS = {
     ".csv": "csv",
@@ -27,15 +23,19 @@ EXTENSIONS = {
     ".json": "json",
     ".parquet": "parquet",
     ".md": "markdown",
+    ".markdown": "markdown",
     ".xlsx": "xlsx",
+    ".html": "html",
+    ".htm": "html",
 }
 _RISKY = r"^[=+\-@\t\r\n＝＋－＠]"
 _PLAIN_NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
 
 
-def format_for_path(path: str) -> str:
-    """Guess the output format from a file name; CSV when unknown."""
-    return EXTENSIONS.get(Path(path).suffix.lower(), "csv")
+def format_for_path(path: str) -> str | None:
+    """The output format a file name's extension names; None for an unknown extension ("" for none)."""
+    suffix = Path(path).suffix.lower()
+    return EXTENSIONS.get(suffix) if suffix else ""
 
 
 def neutralise(frame: pl.DataFrame) -> pl.DataFrame:
@@ -66,12 +66,22 @@ def _delimited(frame: pl.DataFrame, separator: str, safe: bool) -> bytes:
     return frame.write_csv(separator=separator, quote_style="non_numeric", null_value="").encode("utf-8")
 
 
-def _markdown(frame: pl.DataFrame) -> bytes:
-    def cell(value: object) -> str:
-        return "" if value is None else str(value).replace("|", "\\|").replace("\n", " ")
+def _markdown(frame: pl.DataFrame, people: Presentation | None) -> bytes:
+    """A pipe table for people: numbers as the terminal shows them (97.4%, 71,823), numbers right-aligned."""
+    from csmkpi.output.people import Presentation, text
 
-    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "|".join("---" for _ in frame.columns) + "|"]
-    lines += ["| " + " | ".join(cell(v) for v in row) + " |" for row in frame.iter_rows()]
+    people = people or Presentation()
+
+    def cell(value: str) -> str:
+        return value.replace("|", "\\|").replace("\n", " ")
+
+    numeric = [dtype.is_numeric() for dtype in frame.dtypes]
+    lines = [
+        "| " + " | ".join(cell(c) for c in frame.columns) + " |",
+        "|" + "|".join("---:" if n else "---" for n in numeric) + "|",
+    ]
+    for row in frame.iter_rows(named=True):
+        lines.append("| " + " | ".join(cell(text(v, people.style(c, row))) for c, v in row.items()) + " |")
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 
@@ -87,37 +97,8 @@ def _parquet(frame: pl.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
-def _xlsx(frame: pl.DataFrame) -> bytes:
-    """One worksheet; text is always written as a string cell (never a formula or hyperlink)."""
-    import xlsxwriter  # lazily: only xlsx output needs it
-
-    buffer = io.BytesIO()
-    options = {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False, "strings_to_numbers": False}
-    book = xlsxwriter.Workbook(buffer, options)
-    book.set_properties({"created": datetime(2000, 1, 1)})  # a fixed stamp keeps the file byte-identical
-    sheet = book.add_worksheet("csmkpi")
-    bold, day = book.add_format({"bold": True}), book.add_format({"num_format": "yyyy-mm-dd"})
-    for column, name in enumerate(frame.columns):
-        sheet.write_string(0, column, name, bold)
-    for line, row in enumerate(frame.iter_rows(), start=1):
-        for column, value in enumerate(row):
-            if value is None:
-                continue
-            if isinstance(value, bool):
-                sheet.write_boolean(line, column, value)
-            elif isinstance(value, int | float):
-                sheet.write_number(line, column, value)
-            elif isinstance(value, date):
-                sheet.write_datetime(line, column, datetime(value.year, value.month, value.day), day)
-            else:
-                sheet.write_string(line, column, str(value))
-    sheet.freeze_panes(1, 0)
-    book.close()
-    return buffer.getvalue()
-
-
-def serialise(frame: pl.DataFrame, fmt: str, *, safe: bool = True) -> bytes:
-    """Return a frame in a machine format as bytes."""
+def serialise(frame: pl.DataFrame, fmt: str, *, safe: bool = True, people: Presentation | None = None) -> bytes:
+    """Return a frame in a file format as bytes; ``people`` says how markdown and xlsx show its cells."""
     if fmt == "csv":
         return _delimited(frame, ",", safe)
     if fmt == "tsv":
@@ -127,46 +108,17 @@ def serialise(frame: pl.DataFrame, fmt: str, *, safe: bool = True) -> bytes:
     if fmt == "parquet":
         return _parquet(frame)
     if fmt == "markdown":
-        return _markdown(frame)
+        return _markdown(frame, people)
     if fmt == "xlsx":
-        return _xlsx(frame)
+        from csmkpi.output.people import Presentation
+        from csmkpi.output.xlsx import workbook
+
+        return workbook(frame, people or Presentation())
     raise ValueError(f"unknown format {fmt!r}")
 
 
-@contextlib.contextmanager
-def atomic_open(path: Path) -> Iterator[BinaryIO]:
-    """Write to a temp file in the target's folder, fsync, then ``os.replace`` it into place.
-
-    The temp file is removed on any failure or interruption, so an existing file
-    is never left half-replaced.
-    """
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"{path}: cannot create the output: folder {folder} does not exist")
-    if path.is_dir():
-        raise OutputError(f"{path}: cannot create the output: it is a folder")
-    try:
-        fd, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    except OSError as exc:
-        raise OutputError(f"{path}: cannot create the output: {exc.strerror}") from exc
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(temp, 0o666 & ~umask)  # mkstemp makes 0600; give the file normal permissions
-        os.replace(temp, path)
-    except BaseException as exc:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        if isinstance(exc, OSError):
-            raise WriteError(f"{path}: error while writing: {exc.strerror or exc}") from exc
-        raise
-
-
 def write_file(path: Path, payload: bytes) -> None:
-    """Write bytes atomically."""
-    with atomic_open(path) as handle:
-        handle.write(payload)
+    """Write bytes where ``path`` says (atomically for a file; see ``csmkpi.output.targets``)."""
+    from csmkpi.output import targets
+
+    targets.write_path(path, payload)

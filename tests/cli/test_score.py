@@ -185,7 +185,7 @@ def test_markdown(cli, layout):
     lines = result.stdout.splitlines()
     header = wide_header() if layout == "wide" else LONG_HEADER
     assert lines[0] == "| " + " | ".join(header) + " |"
-    assert re.fullmatch(r"\|(---\|)+", lines[1]) and lines[1].count("---") == len(header)
+    assert re.fullmatch(r"\|(---:?\|)+", lines[1]) and lines[1].count("---") == len(header)
     groups = 10
     assert len(lines) == 2 + (groups if layout == "wide" else groups * len(kpi_ids()))
     assert [c.strip() for c in lines[-1].strip("|").split("|")][4] == "ALL"
@@ -431,7 +431,7 @@ def test_output_over_the_config_is_refused(cli, tmp_path, sample_copy):
     config.write_bytes(CONFIG.read_bytes())
     before = config.read_bytes()
     result = cli("score", "--config", config, "--data", sample_copy, "--period", PERIOD, "--as-of", AS_OF,
-                 "--output", config)  # fmt: skip
+                 "--format", "csv", "--output", config)  # fmt: skip
     assert_clean_error(result, 73)
     assert config.read_bytes() == before
 

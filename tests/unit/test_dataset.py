@@ -103,7 +103,7 @@ def test_cross_table_warnings_come_in_check_order_whichever_table_loads_first(tm
         shutil.copy(SAMPLE / f"{table}.csv", tmp_path / f"{table}.csv")
     append_line(tmp_path / "tickets.csv", "T-new,A-gone,2026-07-01T10:00:00,,1,false")  # main thread
     append_line(tmp_path / "mrr.csv", "A-gone,2026-07,10")
-    append_line(tmp_path / "accounts.csv", "A-new,New Co,zed,SMB,NA,,,false")  # side thread
+    append_line(tmp_path / "accounts.csv", "A-new,New Co,zed,SMB,NA,,,false,")  # side thread
     append_line(tmp_path / "assignments.csv", "A001,yan,2030-01-01,")
 
     loaded = dataset.load(tmp_path, needed, {})

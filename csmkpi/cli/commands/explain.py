@@ -23,18 +23,24 @@ def explain(
     config: o.ConfigOpt = o.DEFAULT_CONFIG,
     data: o.DataOpt = None,
     by: o.ByOpt = "csm",
+    limit: Annotated[
+        int,
+        typer.Option("--limit", "-n", min=0, help="Rows shown on a terminal (0: all); files get every row."),
+    ] = 50,
     fmt: o.FormatOpt = None,
     output: o.OutputOpt = None,
     escape_formulas: o.EscapeOpt = True,
     max_errors: o.MaxErrorsOpt = 50,
     quiet: o.QuietOpt = False,
     no_cache: o.NoCacheOpt = False,
+    strict: o.StrictOpt = False,
     debug: o.DebugOpt = False,
 ) -> None:
     """Show the unit rows (accounts, responses, tickets...) behind one group's KPI value.
 
-    Biggest contributors first, with each unit's numerator, denominator and share,
-    and a TOTAL row equal to the scorecard's numbers.
+    Biggest contributors first, with each unit's numerator, denominator and share, and a TOTAL
+    row equal to the scorecard's numbers. A terminal shows the first --limit rows and says how
+    many it left out; a file (--output, or a pipe) gets every row.
 
     Example run:
 
@@ -57,8 +63,11 @@ def explain(
             no_cache=no_cache,
             quiet=quiet,
         )
+        present.check_early(request, [group])
+        with present.progress(quiet):
+            explanation = drill(request, kpi, group)
         return present.emit_explanation(
-            drill(request, kpi, group), fmt=fmt_, output=output, quiet=quiet, escape=escape_formulas
+            explanation, fmt=fmt_, output=output, quiet=quiet, escape=escape_formulas, strict=strict, limit=limit
         )
 
     run(body, debug=debug, max_errors=max_errors)

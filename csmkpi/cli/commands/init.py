@@ -19,10 +19,13 @@ def init(
 ) -> None:
     """Write a starter kpis.yaml (every metric listed, most commented) and the sample data.
 
+    The folder is laid out so that csmkpi finds the config by itself: kpis.yaml, with the data in
+    data/ beside it.
+
     Example run:
 
     \b
-      csmkpi init my-kpis && cd my-kpis && csmkpi score --config kpis.yaml --period 2026-Q3 --as-of 2026-10-15
+      csmkpi init my-kpis && cd my-kpis && csmkpi score
     """
 
     def body() -> int:
@@ -32,7 +35,7 @@ def init(
         written = write_starter(folder, force=force)
         if not quiet:
             stderr_console().print(
-                f"wrote {len(written)} files to {folder}; next: cd {folder} && csmkpi score --config kpis.yaml",
+                f"wrote {len(written)} files to {folder}; next: cd {folder} && csmkpi score",
                 markup=False,
                 highlight=False,
                 soft_wrap=True,

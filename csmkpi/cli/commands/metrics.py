@@ -14,7 +14,7 @@ from csmkpi.cli.runner import run
 def metrics(
     config: Annotated[
         Optional[Path],  # noqa: UP045 - Typer reads the annotation at runtime
-        typer.Option("--config", "-c", help="Also list the metrics of this config's plugins: modules."),
+        typer.Option("--config", "-c", help="Also list the metrics of this config's plugins: modules.", readable=False),
     ] = None,
     debug: o.DebugOpt = False,
 ) -> None:
@@ -29,11 +29,11 @@ def metrics(
         from rich.console import Console
 
         from csmkpi.cli.present import warn
-        from csmkpi.config import peek_plugins
+        from csmkpi.config import peek_plugins, read_config
         from csmkpi.metrics.registry import discover
         from csmkpi.output.render import metrics_listing
 
-        plugins = peek_plugins(config) if config is not None else []
+        plugins = peek_plugins(config, read_config(config)) if config is not None else []  # unreadable: 66
         found, warnings = discover(plugins, search_path=config.parent if config is not None else None)
         Console(highlight=False).print(metrics_listing(found.values()), soft_wrap=True)
         warn(warnings, False)

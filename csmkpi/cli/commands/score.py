@@ -15,6 +15,10 @@ def score(
     data: o.DataOpt = None,
     by: o.ByOpt = "csm",
     kpi: o.KpiOpt = None,
+    group: o.GroupsOpt = None,
+    sort: o.SortOpt = None,
+    top: o.TopOpt = None,
+    compare: o.CompareOpt = None,
     fmt: o.FormatOpt = None,
     layout: o.LayoutOpt = "wide",
     output: o.OutputOpt = None,
@@ -27,11 +31,16 @@ def score(
 ) -> None:
     """Compute the KPI scorecard for a period, per CSM, team, manager, segment or region.
 
+    On a terminal the scorecard fits the width (KPIs as rows, or in pages, when they do not fit side
+    by side) and shows the top and bottom 50 groups by score (--top 0: all).
+
     Example runs:
 
     \b
       csmkpi score --period 2026-Q3 --as-of 2026-10-15
-      csmkpi score --period last-month --format csv --output reports/{period}.csv --quiet
+      csmkpi score -p Q3 --compare previous --group alice --group bob
+      csmkpi score -p Q3 --sort nrr --top 10
+      csmkpi score --period last-month --output reports/{period}.xlsx --quiet
       csmkpi score -p Q3 --by team --layout long | less
     """
 
@@ -49,17 +58,24 @@ def score(
             data=data,
             by=by,
             kpis=kpi,
+            compare=compare,
             no_cache=no_cache,
             quiet=quiet,
         )
+        present.check_early(request, group or (), sort)
+        with present.progress(quiet):
+            card = score(request)
         return present.emit_scorecard(
-            score(request),
+            card,
             fmt=fmt_,
             layout=layout,
             output=output,
             quiet=quiet,
             strict=strict,
             escape=escape_formulas,
+            top=top,
+            sort=sort,
+            groups=group or (),
         )
 
     run(body, debug=debug, max_errors=max_errors)

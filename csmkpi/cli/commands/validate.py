@@ -25,7 +25,7 @@ def validate(
     """Check the config and every column of every table; exit non-zero on errors.
 
     Exit codes: 0 valid (warnings allowed), 65 invalid data (or warnings with --strict),
-    66 missing input, 78 invalid config.
+    66 missing input, 78 invalid config. With --strict, the warnings are printed even with --quiet.
 
     Example run:
 
@@ -39,19 +39,26 @@ def validate(
 
         if fmt not in ("text", "json"):
             raise UsageError(f"--format must be text or json, not {fmt!r}")
+        path = present.find_config(config)
         cache = present.open_cache(no_cache, quiet)
         if fmt == "text":
-            report = check(config, data, cache=cache)
-            present.warn(report.warnings[:max_errors], quiet)
+            with present.progress(quiet):
+                report = check(path, data, cache=cache)
+            if present.report_warnings(report.warnings[:max_errors], (), quiet=quiet, strict=strict):
+                return int(ExitCode.DATA)
             if not quiet:
                 present.validation_summary(report)
-            return int(ExitCode.DATA) if strict and report.warnings else int(ExitCode.OK)
+            return int(ExitCode.OK)
         try:
-            report = check(config, data, cache=cache)
+            with present.progress(quiet):
+                report = check(path, data, cache=cache)
         except CsmkpiError as exc:  # a finding, reported as data on stdout
             present.validation_json(None, exc, max_errors)
             return int(exc.exit_code)
         present.validation_json(report, None, max_errors)
-        return int(ExitCode.DATA) if strict and report.warnings else int(ExitCode.OK)
+        if strict and report.warnings:
+            present.report_warnings(report.warnings[:max_errors], (), quiet=quiet, strict=strict)
+            return int(ExitCode.DATA)
+        return int(ExitCode.OK)
 
     run(body, debug=debug, max_errors=max_errors)

@@ -1,0 +1,112 @@
+"""From an insight (control limits, drivers, churn reasons) to the user: render or write, as ``present`` does."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from csmkpi.cli.present import emit_frame, output_path, report_warnings, unique
+from csmkpi.errors import ExitCode, Issue
+
+if TYPE_CHECKING:
+    from csmkpi.insights.drivers import Drivers
+    from csmkpi.insights.limits import LimitedTrend
+    from csmkpi.insights.reasons import Reasons
+
+SHOWN_PER_CHECK = 20  # series warnings (one per series) shown before a count, so stderr stays bounded
+
+
+def bounded(issues: Sequence[Issue], check: str, shown: int = SHOWN_PER_CHECK) -> list[Issue]:
+    """The issues, with those of ``check`` cut to ``shown`` and a line counting the rest."""
+    own = [issue for issue in issues if issue.check == check]
+    if len(own) <= shown:
+        return list(issues)
+    rest = len(own) - shown
+    summary = Issue("warning", f"and {rest} more like this (one per series)", check=check)
+    kept = [issue for issue in issues if issue.check != check] + own[:shown]
+    return [*kept, summary]
+
+
+def emit_limits(
+    result: LimitedTrend,
+    *,
+    fmt: str,
+    group: str,
+    output: str | None,
+    quiet: bool,
+    strict: bool,
+    escape: bool,
+) -> int:
+    """Show the control limits of one group's series, or write every row with the limit columns."""
+    from csmkpi.insights.limits import CHECK
+
+    trend = result.trend
+    notes = list(dict.fromkeys(n for card in trend.cards for n in card.notes))
+    if report_warnings(bounded(unique(result.warnings), CHECK), notes, quiet=quiet, strict=strict):
+        return int(ExitCode.DATA)
+    if fmt == "table":
+        from rich.console import Console
+        from rich.text import Text
+
+        from csmkpi.output.insights import limits_view
+
+        console = Console()
+        for renderable in limits_view(result, group):
+            # A signal line stays one line, whatever the width (people grep them).
+            console.print(renderable, soft_wrap=isinstance(renderable, Text))
+    elif output and "{period}" in output:
+        paths = [output_path(output, card.period.label, card.inputs) for card in trend.cards]  # all, before any write
+        for card, target in zip(trend.cards, paths, strict=True):
+            emit_frame(result.card_table(card), fmt, target, escape=escape, quiet=quiet)
+    else:
+        inputs = trend.cards[0].inputs if trend.cards else ()
+        path = output_path(output, trend.range.label, inputs) if output else None
+        emit_frame(result.long_table(), fmt, path, escape=escape, quiet=quiet)
+    return int(ExitCode.OK)
+
+
+def emit_reasons(
+    result: Reasons, *, fmt: str, group: str, output: str | None, quiet: bool, strict: bool, escape: bool
+) -> int:
+    """Show one group's churn-reason Pareto, or write every group's rows; say so when nothing churned."""
+    from csmkpi.cli.runner import stderr_console
+
+    if report_warnings(list(result.warnings), list(result.notes), quiet=quiet, strict=strict):
+        return int(ExitCode.DATA)
+    if result.rows.is_empty() and not quiet:
+        stderr_console().print(
+            f"no churned accounts in {result.period.label} ({result.period.start} → {result.period.end})",
+            markup=False,
+            soft_wrap=True,
+        )
+    if fmt == "table":
+        from rich.console import Console
+
+        from csmkpi.output.insights import reasons_view
+
+        Console().print(reasons_view(result, group))
+        return int(ExitCode.OK)
+    path = output_path(output, result.period.label, result.inputs) if output else None
+    emit_frame(result.table(), fmt, path, escape=escape, quiet=quiet)
+    return int(ExitCode.OK)
+
+
+def emit_drivers(result: Drivers, *, fmt: str, output: str | None, quiet: bool, strict: bool, escape: bool) -> int:
+    """Show or write the drivers table; the caveat is always printed (table footer, else stderr)."""
+    from csmkpi.cli.runner import stderr_console
+    from csmkpi.insights.drivers import CAVEAT
+
+    failed = report_warnings(list(result.warnings), list(result.notes), quiet=quiet, strict=strict)
+    if failed:
+        return int(ExitCode.DATA)
+    if fmt == "table":
+        from rich.console import Console
+
+        from csmkpi.output.insights import drivers_view
+
+        Console().print(drivers_view(result))
+        return int(ExitCode.OK)
+    path = output_path(output, result.period.label, result.inputs) if output else None
+    emit_frame(result.table(), fmt, path, escape=escape, quiet=quiet)
+    stderr_console().print(CAVEAT, markup=False, soft_wrap=True, highlight=False)
+    return int(ExitCode.OK)

@@ -1,0 +1,233 @@
+"""How people see a result's columns (markdown, XLSX): which cells are ratios, money, dates, statuses.
+
+Machine formats write a frame as it is. The formats for people need to know more than a frame
+says: that ``nrr`` is a ratio (a percentage), ``csm_sourced_arr`` money, that a long row's
+``value`` takes the unit of its KPI, which status colours a cell. A :class:`Presentation` says it,
+for a scorecard, a trend or an explanation, and carries the ``Definitions`` of an XLSX workbook.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from csmkpi.metrics.base import Unit
+from csmkpi.output import numbers
+
+if TYPE_CHECKING:
+    import polars as pl
+
+    from csmkpi.drilldown import Explanation
+    from csmkpi.engine import Kpi, Scorecard
+    from csmkpi.trends import Trend
+
+Row = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class Style:
+    """What a cell holds, and the KPI unit of a ``value`` or ``change``.
+
+    Kinds: ``value``, ``change``, ``number``, ``percent``, ``score``, ``integer``, ``date``, ``status``, ``text``.
+    """
+
+    kind: str
+    unit: Unit | None = None
+
+
+TEXT = Style("text")
+NUMBER = Style("number")
+
+
+@dataclass(frozen=True)
+class Presentation:
+    """How to show a frame to people: a style and a status per cell, and the workbook's extras."""
+
+    style: Callable[[str, Row], Style] = lambda column, row: TEXT
+    status: Callable[[str, Row], str | None] = lambda column, row: None
+    sheet: str = "csmkpi"
+    definitions: Sequence[Sequence[Any]] = ()  # rows of the Definitions sheet, header first
+    about: Sequence[tuple[str, Any]] = ()  # resolved period, as-of date...: on top of Definitions
+    extra: Sequence[tuple[str, pl.DataFrame, Presentation]] = field(default_factory=tuple)
+
+
+def text(value: Any, style: Style) -> str:
+    """A cell as people read it (markdown): ``97.4%``, ``71,823``, ``▲ 2.1 pp``, ``2026-07-01``."""
+    if value is None:
+        return ""
+    if isinstance(value, bool) or style.kind in ("text", "status"):
+        return str(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if not isinstance(value, int | float):
+        return str(value)
+    if style.kind == "value" and style.unit is not None:
+        return numbers.human(value, style.unit)
+    if style.kind == "change" and style.unit is not None:
+        return numbers.change(value, style.unit)
+    if style.kind == "percent":
+        return numbers.percent(value)
+    if style.kind == "score":
+        return numbers.score(value)
+    return numbers.plain(value)
+
+
+def _plain(column: str, row: Row) -> Style:
+    value = row.get(column)
+    if isinstance(value, date):
+        return Style("date")
+    if isinstance(value, int) and not isinstance(value, bool):
+        return Style("integer")
+    if isinstance(value, float):
+        return NUMBER
+    return TEXT
+
+
+def _kpi_styles(kpis: Sequence[Kpi]) -> Callable[[str, Row], Style]:
+    units = {k.id: k.unit for k in kpis}
+
+    def style(column: str, row: Row) -> Style:
+        if column in units:  # a wide KPI column
+            return Style("value", units[column])
+        if column.endswith("_change") and column[: -len("_change")] in units:
+            return Style("change", units[column[: -len("_change")]])
+        unit = units.get(row.get("kpi") or "")
+        if column in ("value", "target", "compare_value") and unit is not None:
+            return Style("value", unit)
+        if column == "change" and unit is not None:
+            return Style("change", unit)
+        if column in ("attainment", "share"):
+            return Style("percent")
+        if column == "score":
+            return Style("score")
+        if column in ("rank", "sample_size", "sample"):
+            return Style("integer")
+        if column == "status":
+            return Style("status")
+        return _plain(column, row)
+
+    return style
+
+
+def _statuses(cards: Sequence[Scorecard]) -> Callable[[str, Row], str | None]:
+    """The status of a long row's cells, or of a wide row's KPI column."""
+    table: dict[tuple[Any, Any, Any], str | None] = {
+        (card.period.label, row["group"], row["kpi"]): row["status"]
+        for card in cards
+        for row in card.long.select("group", "kpi", "status").iter_rows(named=True)
+    }
+    ids = {k.id for card in cards for k in card.kpis}
+
+    def status(column: str, row: Row) -> str | None:
+        if column in ("value", "status") and "kpi" in row:
+            return row.get("status")
+        if column in ids:
+            return table.get((row.get("period"), row.get("group"), column))
+        return None
+
+    return status
+
+
+def definitions(kpis: Sequence[Kpi]) -> list[list[Any]]:
+    """One row per KPI: id, label, metric, formula, params, target, better, weight, min_sample, unit."""
+    rows: list[list[Any]] = [
+        ["kpi", "label", "metric", "formula", "params", "target", "better", "weight", "min_sample", "shown as"]
+    ]
+    for kpi in kpis:
+        params = kpi.params.model_dump(mode="json") if hasattr(kpi.params, "model_dump") else {}
+        rows.append(
+            [
+                kpi.id,
+                kpi.label,
+                kpi.metric.name,
+                kpi.metric.formula,
+                ", ".join(f"{k}: {v}" for k, v in params.items()),
+                kpi.target.target,
+                kpi.target.better,
+                kpi.target.weight,
+                kpi.target.min_sample,
+                str(kpi.unit),
+            ]
+        )
+    return rows
+
+
+def definition_style(column: str, row: Row) -> Style:
+    """A cell of the Definitions sheet: a target in its KPI's unit, ``amber_at`` as a percentage."""
+    if column == "target" and row.get("shown as") in {u.value for u in Unit}:
+        return Style("value", Unit(row["shown as"]))
+    if column == "amber_at":
+        return Style("percent")
+    if column in ("weight", "min_sample"):
+        return NUMBER
+    return _plain(column, row)
+
+
+def _about(card: Scorecard) -> list[tuple[str, Any]]:
+    period = card.period
+    about: list[tuple[str, Any]] = [
+        ("period", period.label),
+        ("period_start", period.start),
+        ("period_end", period.end),
+        ("partial", "yes (not over at the as-of date)" if period.partial else "no"),
+        ("as_of", card.as_of),
+        ("group_by", card.group_by),
+        ("amber_at", card.amber_at),
+    ]
+    if card.compare is not None:
+        other = card.compare.period
+        about += [("compared with", other.label), ("compare_start", other.start), ("compare_end", other.end)]
+    about += [("note", note) for note in card.notes]
+    return about
+
+
+def scorecard(card: Scorecard, layout: str, *, details: pl.DataFrame | None = None) -> Presentation:
+    """A scorecard's presentation; a wide XLSX also gets the long rows (``details``) with their statuses."""
+    style, status = _kpi_styles(card.kpis), _statuses([card])
+    extra: tuple[tuple[str, pl.DataFrame, Presentation], ...] = ()
+    if layout == "wide" and details is not None:
+        extra = (("Details", details, Presentation(style, status, sheet="Details")),)
+    return Presentation(
+        style, status, sheet="Scorecard", definitions=definitions(card.kpis), about=_about(card), extra=extra
+    )
+
+
+def trend(result: Trend) -> Presentation:
+    """A trend's presentation: every sub-period's rows, KPI units and statuses."""
+    cards = result.cards
+    kpis = cards[0].kpis if cards else ()
+    about: list[tuple[str, Any]] = [
+        ("range", result.range.label),
+        ("range_start", result.range.start),
+        ("range_end", result.range.end),
+        ("every", result.grain),
+    ]
+    if cards:
+        about += [("as_of", cards[0].as_of), ("group_by", cards[0].group_by)]
+    return Presentation(_kpi_styles(kpis), _statuses(cards), sheet="Trend", definitions=definitions(kpis), about=about)
+
+
+def explanation(result: Explanation) -> Presentation:
+    """An explanation's presentation: shares as percentages, the TOTAL row's value in the KPI's unit."""
+    unit = result.kpi.unit
+
+    def style(column: str, row: Row) -> Style:
+        if column == "value":
+            return Style("value", unit)
+        if column == "share":
+            return Style("percent")
+        if column == "sample":
+            return Style("integer")
+        return _plain(column, row)
+
+    about: list[tuple[str, Any]] = [
+        ("period", result.period.label),
+        ("period_start", result.period.start),
+        ("period_end", result.period.end),
+        ("as_of", result.as_of),
+        ("group_by", result.group_by),
+        ("group", result.group),
+    ]
+    return Presentation(style, sheet="Explain", definitions=definitions([result.kpi]), about=about)

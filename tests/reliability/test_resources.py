@@ -1,0 +1,123 @@
+"""A memory limit too small for the job (SPEC §6): a message and 71, never a hang, still killable by SIGTERM.
+
+How a run runs out of memory decides what it can say (docs/reliability.md): Python raises
+``MemoryError``; Polars' native library may not even map; Rust aborts on a failed allocation
+(SIGABRT); a thread without room for its stack crashes (SIGSEGV); the OOM killer of a cgroup sends
+SIGKILL. The first two the run reports itself, the others the watching parent process does. Which one
+a given limit meets depends on the allocator's mood, so the limits below are swept.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import shlex
+import signal
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+from faults import CSMKPI, Company, assert_clean, is_root, leftovers, open_for_writing, start
+
+from csmkpi.errors import OUT_OF_MEMORY_MESSAGE
+
+MIB = 1 << 20
+
+
+def _address_space(mib: int):  # type: ignore[no-untyped-def]
+    def limit() -> None:
+        resource.setrlimit(resource.RLIMIT_AS, (mib * MIB, mib * MIB))
+
+    return limit
+
+
+LIMITS = (100, 150, 200, 250, 300, 400, 500, 600)  # MiB of address space
+
+
+def test_too_little_address_space_is_71_with_a_message(company: Company, tmp_path: Path) -> None:
+    outputs = {mib: tmp_path / f"card-{mib}.csv" for mib in LIMITS}
+    procs = {}
+    for mib, output in outputs.items():
+        output.write_bytes(b"old")
+        command = shlex.join([str(CSMKPI), *company.score("--output", output)])
+        procs[mib] = subprocess.Popen(
+            ["bash", "-c", f"ulimit -v {mib * 1024} && exec {command}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+    codes = []
+    for mib, proc in procs.items():
+        _, err = proc.communicate(timeout=120)  # never a hang
+        codes.append(proc.returncode)
+        assert proc.returncode in (0, 71), (mib, err[-2000:])
+        assert_clean(err)
+        if proc.returncode == 71:
+            assert OUT_OF_MEMORY_MESSAGE.encode() in err, err[-2000:]
+            assert outputs[mib].read_bytes() == b"old"
+        else:
+            assert outputs[mib].read_bytes() == company.reference
+    assert codes.count(71) >= 2, codes
+    assert leftovers(tmp_path) == []
+
+
+def test_a_run_under_a_memory_limit_still_obeys_sigterm(company: Company, tmp_path: Path) -> None:
+    surveys = company.data / "surveys.csv"
+    surveys.unlink()
+    os.mkfifo(surveys)
+    target = tmp_path / "card.csv"
+    proc = start(company.score("--output", target), preexec_fn=_address_space(2048))
+    writer = open_for_writing(surveys, proc)
+    proc.send_signal(signal.SIGTERM)
+    _, stderr = proc.communicate(timeout=30)
+    writer.close()
+    assert proc.returncode == 143, stderr
+    assert not target.exists()
+
+
+def _memory_cgroup(limit: int) -> Path | None:
+    """A new memory cgroup (v2 or v1) limited to ``limit`` bytes, or None when this machine will not make one."""
+    name = f"csmkpi-test-{uuid.uuid4().hex[:8]}"
+    for parent, knob in (
+        (Path("/sys/fs/cgroup"), "memory.max"),
+        (Path("/sys/fs/cgroup/memory"), "memory.limit_in_bytes"),
+    ):
+        if not (parent / "cgroup.procs").exists() or not (
+            knob == "memory.limit_in_bytes" or (parent / "cgroup.subtree_control").exists()
+        ):
+            continue
+        try:
+            (parent / name).mkdir()
+        except OSError:
+            continue
+        try:
+            (parent / name / knob).write_text(str(limit))
+            if (parent / name / "memory.swap.max").exists():
+                (parent / name / "memory.swap.max").write_text("0")
+            return parent / name
+        except OSError:
+            (parent / name).rmdir()
+    return None
+
+
+@pytest.mark.skipif(not is_root(), reason="making a cgroup needs root")
+def test_the_oom_killer_of_a_cgroup_is_71_with_a_message(company: Company, tmp_path: Path) -> None:
+    group = _memory_cgroup(48 * MIB)
+    if group is None:
+        pytest.skip("no writable memory cgroup here")
+    target = tmp_path / "card.csv"
+    target.write_bytes(b"old")
+    try:
+        proc = subprocess.run(
+            [str(CSMKPI), *company.score("--output", target)],
+            preexec_fn=lambda: (group / "cgroup.procs").write_text("0"),
+            capture_output=True,
+            timeout=120,
+            check=False,
+        )
+    finally:
+        group.rmdir()
+    if proc.returncode == 0:
+        pytest.skip("the run fitted in the cgroup's limit")
+    assert proc.returncode == 71, proc.stderr
+    assert OUT_OF_MEMORY_MESSAGE.encode() in proc.stderr
+    assert target.read_bytes() == b"old"
+    assert leftovers(tmp_path) == []
