@@ -9,8 +9,9 @@ read: memory for what the run needs, not for the whole export.
 Only tables the engine reads through the metrics alone are narrowed (tickets, surveys,
 opportunities, activities, milestones): accounts, csms and assignments also feed attribution and
 the groups, and mrr, usage and subscriptions the data-freshness rule. A filter that would change
-with the data's snapshot months is not used (the plans are built twice, with two end months, and
-a table's filters must agree), and anything unexpected leaves every table whole.
+with the data's snapshot months is not used (the plans are built twice, with the periods' last
+and first months as end months, and a table's filters must agree), and anything unexpected
+leaves every table whole.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ import polars as pl
 
 from csmkpi.fastpath import DTYPES
 from csmkpi.metrics.base import UNIT_SCHEMA, Context, MetricError
-from csmkpi.periods import Period, add_months
+from csmkpi.periods import Period
 from csmkpi.schemas import table_spec
 
 NARROWED = ("tickets", "surveys", "opportunities", "activities", "milestones")
@@ -47,8 +48,8 @@ def reach(
 ) -> dict[str, Reach]:
     """Per narrowed table present, what the KPIs read over ``periods``; {} when it cannot be told."""
     try:
-        first = _record(kpis, periods, attribution, present, shift=0)
-        second = _record(kpis, periods, attribution, present, shift=-1)
+        first = _record(kpis, periods, attribution, present, earliest=False)
+        second = _record(kpis, periods, attribution, present, earliest=True)
     except Exception:  # a metric the stand-ins do not suit: every table stays whole
         return {}
     found: dict[str, Reach] = {}
@@ -57,7 +58,8 @@ def reach(
             continue
         columns = _columns(first[table])
         filters = [predicate for _, predicate in first[table]]
-        same = [str(p) for _, p in first[table]] == [str(p) for _, p in second.get(table, [])]
+        # The scans are asked in any order (collected in parallel): compared as sets of filters.
+        same = sorted(str(p) for _, p in first[table]) == sorted(str(p) for _, p in second.get(table, []))
         rows = None if not same or any(p is None for p in filters) else pl.any_horizontal(filters)
         found[table] = Reach(columns, rows)
     return found
@@ -78,9 +80,14 @@ Scans = dict[str, list[tuple[list[str] | None, pl.Expr | None]]]
 
 
 def _record(
-    kpis: Sequence[Any], periods: Sequence[Period], attribution: str, present: Collection[str], shift: int
+    kpis: Sequence[Any], periods: Sequence[Period], attribution: str, present: Collection[str], earliest: bool
 ) -> Scans:
-    """Build and collect every KPI's units and warnings on empty stand-ins; what each stand-in was asked."""
+    """Build and collect every KPI's units and warnings on empty stand-ins; what each stand-in was asked.
+
+    The snapshot months are the periods' last months, or (``earliest``) their first months: the
+    two ends of what the data can make them (SPEC §3, data freshness), so a filter that moves with
+    them differs between the two recordings.
+    """
     from polars.io.plugins import register_io_source
 
     asked: Scans = {}
@@ -99,8 +106,8 @@ def _record(
     unit_columns = [pl.col(name).cast(dtype) for name, dtype in UNIT_SCHEMA.items()]
     plans = []
     for period in periods:
-        month = add_months(period.last_month, shift)
-        ctx = Context(period, tables, attribution, {"revenue": month, "usage": month} if shift else {})
+        month = period.first_month if earliest else period.last_month
+        ctx = Context(period, tables, attribution, {"revenue": month, "usage": month})
         for kpi in kpis:
             try:
                 plans.append(kpi.metric.units(ctx, kpi.params).select(unit_columns))
