@@ -10,7 +10,8 @@ period's filter reads few row groups) with the warnings it raised in the file's 
   file modified within a few seconds of being cached is also checked by content (xxh3).
 - A table is stored on its second sighting unchanged, so a one-shot run (cron, on this month's new
   export) never pays for writing it.
-- Entries are written to a temporary file in the folder and renamed into place; an entry's name
+- Entries are written to a private temporary file in the folder (noted in the ledger of
+  ``csmkpi.output.targets``, so one a killed run leaves is removed) and renamed into place; an entry's name
   carries the xxh3 of its bytes, checked before use, so a corrupt, truncated, foreign or old entry
   is ignored (and removed) and rebuilt. A table read from the cache holds its entry open (its
   ``handle``), so another run that evicts or clears it never pulls it from under the run.
@@ -28,7 +29,6 @@ import json
 import os
 import stat
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping
@@ -38,6 +38,7 @@ from typing import IO, TYPE_CHECKING
 
 from csmkpi import __version__
 from csmkpi.errors import Issue
+from csmkpi.output import targets
 
 if TYPE_CHECKING:
     import polars as pl
@@ -329,9 +330,8 @@ class Cache:
             frame = frame.sort(order, nulls_last=True, maintain_order=True)
         with self._writing():
             folder = self._folder("tables")
-            fd, temp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=folder)
-            os.close(fd)
-            try:
+            with _temporary(folder, f"{key}.parquet") as (fd, temp):
+                os.close(fd)  # Polars writes by name, into the private file made here
                 frame.write_parquet(
                     temp,
                     compression="lz4",
@@ -340,10 +340,6 @@ class Cache:
                     metadata={META: json.dumps(meta)},
                 )
                 os.replace(temp, folder / f"{key}.{content_hash(temp)}.parquet")
-            except BaseException:
-                with contextlib.suppress(OSError):
-                    os.unlink(temp)
-                raise
             with contextlib.suppress(OSError):
                 (self.folder / "seen" / key).unlink()
             self._evict()
@@ -363,10 +359,10 @@ class Cache:
         issue = compute()
         with self._writing():
             folder = self._folder("checks")
-            fd, temp = tempfile.mkstemp(prefix=".tmp-", suffix=".part", dir=folder)
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            with _temporary(folder, path.name) as (fd, temp), os.fdopen(fd, "w", encoding="utf-8") as handle:
                 json.dump({"check": [name, *keys], "issue": None if issue is None else asdict(issue)}, handle)
-            os.replace(temp, path)
+                handle.close()
+                os.replace(temp, path)
         return issue
 
     # ---------------------------------------------------------------------------------------- housekeeping
@@ -389,7 +385,7 @@ class Cache:
         """Remove every entry, sighting and stored check; return (entries removed, their bytes)."""
         entries = self._entries()
         removed = sum(_size(e) for e in entries)
-        for path in [*entries, *self._files("seen"), *self._files("checks"), *self._files("tables", ".part")]:
+        for path in [*entries, *self._files("seen"), *self._files("checks"), *self._leftovers()]:
             with contextlib.suppress(OSError):
                 path.unlink()
         return len(entries), removed
@@ -401,6 +397,11 @@ class Cache:
         except OSError:
             return []
 
+    def _leftovers(self) -> list[Path]:
+        """Temporary files of the entry and check folders (a run writing now, or one that was killed)."""
+        found = [*self._files("tables", targets.TEMP_SUFFIX), *self._files("checks", targets.TEMP_SUFFIX)]
+        return [path for path in found if path.name.startswith(".")]
+
     def _evict(self) -> None:
         """Drop the least recently used entries until the folder fits its limit, and old left-overs."""
         entries = self._entries()  # newest use first
@@ -411,7 +412,7 @@ class Cache:
             with contextlib.suppress(OSError):
                 oldest.unlink()
         now = time.time()
-        for leftover in self._files("tables", ".part") + self._files("checks", ".part"):
+        for leftover in self._leftovers():
             if now - _mtime(leftover) > STALE_TEMP_S:
                 with contextlib.suppress(OSError):
                     leftover.unlink()
@@ -438,6 +439,27 @@ class Cache:
                     f"the cache folder {self.folder} cannot be written ({reason}); tables are read from the files "
                     f"every run (set {ENV}, or pass --no-cache)"
                 )
+
+
+@contextlib.contextmanager
+def _temporary(folder: Path, name: str) -> Iterator[tuple[int, Path]]:
+    """A new private (0600) temporary file in ``folder``, open for writing: rename it into place inside the block.
+
+    Removed on any failure or interruption; noted in the ledger of temp files before it exists and
+    once it is gone (``csmkpi.output.targets``), so the process watching the run removes it if the
+    run is killed while writing.
+    """
+    temp = folder / targets.temp_name(name, folder)
+    targets.note_temp(temp)
+    try:
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o600)
+        yield fd, temp
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temp)
+        raise
+    finally:
+        targets.forget_temp(temp)
 
 
 def _try_hash(path: str) -> str | None:

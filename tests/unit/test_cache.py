@@ -221,7 +221,7 @@ def test_files_and_folders_are_private(data: Path, folder: Path) -> None:
 def test_writes_leave_no_temporary_file(data: Path, folder: Path) -> None:
     for _ in range(3):
         score(data)
-    assert not [p for p in folder.rglob("*") if p.name.startswith(".tmp-")]
+    assert not [p for p in folder.rglob("*") if p.name.endswith(".tmp")]
 
 
 def test_a_failed_write_leaves_no_temporary_file_and_warns_once(
@@ -237,7 +237,7 @@ def test_a_failed_write_leaves_no_temporary_file_and_warns_once(
     code, out, err = score(data)
     assert (code, out) == score(data, "--no-cache")[:2]
     assert err.count("cannot be written (No space left on device)") == 1
-    assert not [p for p in folder.rglob("*") if p.name.startswith(".tmp-")]
+    assert not [p for p in folder.rglob("*") if p.name.endswith(".tmp")]
     assert not entries(folder)
 
 
