@@ -84,6 +84,8 @@ def apply(edit: tuple[str, str, float], data: Path) -> None:
         path.write_text(text + ROWS[table][int(arg)] + "\n", encoding="utf-8")
     elif kind == "same size and time":
         digits = [i for i, c in enumerate(text) if c.isdigit()]
+        if not digits:  # a file truncated to its header: nothing to change in place
+            return
         at = digits[int(arg) % len(digits)]
         path.write_text(text[:at] + str((int(text[at]) + 1) % 10) + text[at + 1 :], encoding="utf-8")
         os.utime(path, ns=(status.st_atime_ns, status.st_mtime_ns))
