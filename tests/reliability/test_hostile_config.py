@@ -46,8 +46,8 @@ HOSTILE: dict[str, bytes] = {
 }
 
 
-def _timed(company: Company, configs: dict[str, Path], parallel: int = 4) -> list[tuple[int, bytes, float, int]]:
-    """Run score with each config, a few at a time; return (code, stderr, seconds, peak KiB) of each."""
+def _timed(company: Company, configs: dict[str, Path], parallel: int = 4) -> list[tuple[int, bytes, float, float, int]]:
+    """Run score with each config, a few at a time; return (code, stderr, wall s, CPU s, peak KiB) of each."""
     results = []
     items = list(configs.values())
     for first in range(0, len(items), parallel):
@@ -66,7 +66,8 @@ def _timed(company: Company, configs: dict[str, Path], parallel: int = 4) -> lis
             stderr = proc.stderr.read()
             _, status, usage = os.wait4(proc.pid, 0)  # the peak of the process and of what it waited for
             proc.returncode = os.waitstatus_to_exitcode(status)
-            results.append((proc.returncode, stderr, time.monotonic() - began, usage.ru_maxrss))
+            cpu = usage.ru_utime + usage.ru_stime
+            results.append((proc.returncode, stderr, time.monotonic() - began, cpu, usage.ru_maxrss))
     return results
 
 
@@ -80,10 +81,12 @@ def test_hostile_yaml_is_78_in_bounded_time_and_memory(company: Company) -> None
         configs[name].write_bytes(HOSTILE[name])
     configs["endless-zeros"] = Path("/dev/zero")
     configs["endless-random"] = Path("/dev/urandom")
-    for name, (code, stderr, seconds, peak) in zip(configs, _timed(company, configs), strict=True):
+    for name, (code, stderr, wall, cpu, peak) in zip(configs, _timed(company, configs), strict=True):
         assert code == 78, (name, stderr[-2000:])
         assert_clean(stderr)
-        assert seconds < 20, (name, seconds)
+        # CPU time is the bound (a busy shared machine stretches wall time); wall time only catches a hang.
+        assert cpu < 10, (name, cpu)
+        assert wall < 60, (name, wall)
         assert peak < 400 * 1024, (name, peak)  # KiB; a normal run peaks near 150 MiB
 
 

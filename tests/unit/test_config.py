@@ -282,7 +282,7 @@ def test_errors_name_the_file_as_given(tmp_path: Path, monkeypatch: pytest.Monke
         load_config(Path("configs/kpis.yaml"))
     assert caught.value.message == "invalid config configs/kpis.yaml: 1 problem(s)"
     assert [issue.render() for issue in caught.value.issues] == [
-        "configs/kpis.yaml:3:1: extra: unknown key; the keys here are: version, calendar, data, attribution, scoring, kpis, plugins, checks"
+        "configs/kpis.yaml:3:1: extra: unknown key; the keys here are: version, calendar, data, attribution, scoring, kpis, plugins, checks, limits, reasons"
     ]
 
 
@@ -715,7 +715,7 @@ def test_all_problems_are_reported_together_in_file_order() -> None:
         scoring: {cap: 1, cap: 2}
         """
     assert problems(text, METRICS) == [
-        "kpis.yaml:2:1: bogus: unknown key; the keys here are: version, calendar, data, attribution, scoring, kpis, plugins, checks",
+        "kpis.yaml:2:1: bogus: unknown key; the keys here are: version, calendar, data, attribution, scoring, kpis, plugins, checks, limits, reasons",
         "kpis.yaml:5:25: data.tables.tickets.encoding: unknown encoding 'nope'",
         "kpis.yaml:9:22: kpis.0.params.window: expected period or trailing_12m, not 'yearly'",
         "kpis.yaml:10:13: kpis.0.weight: expected a number, not 'x'",
