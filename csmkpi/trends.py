@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -56,8 +59,30 @@ def score_pieces(run: Run, pieces: list[periods.Period], by: str, grain: str = "
     """Score each sub-period of a prepared run."""
     runs = [dataclasses.replace(run, period=piece) for piece in pieces]
     shared = shared_units(runs)
-    cards = tuple(score_run(each, by, units) for each, units in zip(runs, shared, strict=True))
+    cards = _at_once(lambda i: score_run(runs[i], by, shared[i]), len(runs))
     return Trend(run.period, grain, cards, run.config.limits)
+
+
+# Sub-periods scored at the same time. A month's joins and pools keep about one core busy, so two
+# fill the two cores of a small machine; more would only hold more months' unit rows in memory.
+AT_ONCE = 2
+
+
+def _at_once(score: Callable[[int], Scorecard], count: int) -> tuple[Scorecard, ...]:
+    """``score(0) .. score(count - 1)`` in order, AT_ONCE at a time (Polars releases the GIL)."""
+    pool = ThreadPoolExecutor(max_workers=AT_ONCE, thread_name_prefix="csmkpi-trend")
+    jobs: list[Future[Scorecard]] = []
+    try:
+        # Each job in a copy of this context, so progress reaches the caller's observer.
+        jobs = [pool.submit(contextvars.copy_context().run, score, i) for i in range(count)]
+        cards = tuple(job.result() for job in jobs)
+    except BaseException:  # Ctrl-C, SIGTERM, a bug: no new sub-period starts, and the run ends now
+        for job in jobs:
+            job.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return cards
 
 
 def shared_units(runs: list[Run]) -> list[dict[str, pl.LazyFrame]]:
