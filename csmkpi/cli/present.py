@@ -291,7 +291,8 @@ def emit_scorecard(
         from csmkpi.output import targets
         from csmkpi.report.html import render_scorecard
 
-        targets.write_path(path, render_scorecard(card, choice.groups, as_of_shown=as_of_shown))
+        page = render_scorecard(card, choice.groups, as_of_shown=as_of_shown, left_out=choice.note or "")
+        targets.write_path(path, page)
         return int(ExitCode.OK)
     frame = choice.apply(card.wide_table() if layout == "wide" else card.long_table())
     details = choice.apply(card.long_table()) if fmt == "xlsx" and layout == "wide" else None

@@ -24,7 +24,7 @@ def check_output(output: str | None) -> None:
         )
 
 
-def emit_report(report: Report, *, output: str | None, quiet: bool, strict: bool) -> int:
+def emit_report(report: Report, *, output: str | None, quiet: bool, strict: bool, top: int = 20) -> int:
     """Render and write the report (atomically to a file); print the warnings first; return the exit code."""
     from csmkpi import progress
     from csmkpi.cli.runner import stderr_console
@@ -34,7 +34,7 @@ def emit_report(report: Report, *, output: str | None, quiet: bool, strict: bool
     if report_warnings(unique(report.warnings), report.notes, quiet=quiet, strict=strict):
         return int(ExitCode.DATA)
     progress.report("drawing the charts")
-    payload = render_report(report)
+    payload = render_report(report, top=top)
     path = output_path("-" if output is None else output, report.card.period.label, report.inputs)
     target = targets.write_path(path, payload)
     if target.is_stdout:

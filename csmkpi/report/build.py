@@ -19,6 +19,7 @@ computes a KPI another way.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -27,19 +28,37 @@ from typing import Any
 import polars as pl
 
 from csmkpi import periods
+from csmkpi.attribution import attribute
 from csmkpi.dimensions import ALL
-from csmkpi.engine import Kpi, Run, Scorecard, ScoreRequest, configure, load_data, score_run, with_compare
+from csmkpi.engine import (
+    Kpi,
+    Run,
+    Scorecard,
+    ScoreRequest,
+    configure,
+    load_data,
+    metric_units,
+    metric_warnings,
+    needs,
+    score_run,
+    snapshots,
+    with_compare,
+)
 from csmkpi.errors import DataError, ExtraMissingError, InputMissingError, Issue, UsageError
+from csmkpi.freshness import Snapshot
 from csmkpi.insights import drivers as drivers_
 from csmkpi.insights import reasons as reasons_
 from csmkpi.insights.limits import LimitedTrend, with_limits
+from csmkpi.metrics.base import UNIT_SCHEMA, Aggregation, MetricError
 from csmkpi.metrics.mrr_movements import MOVEMENTS
 from csmkpi.metrics.registry import discover
-from csmkpi.rollup import GROUP
-from csmkpi.scoring import Target
+from csmkpi.rollup import GROUP, group_costs
+from csmkpi.rollup import department as rollup_department
+from csmkpi.scoring import Target, composite, score_rows
 from csmkpi.trends import Trend
 
 MONTHS = 12  # the trend section's length, ending with P's last month
+BATCH = 12  # months whose plans are collected together
 DRIVERS_OUTCOME = "churn"
 DRIVERS_HORIZON = 6
 _SHIFTS = 48  # how many periods back the drivers section looks for one whose outcome window has ended
@@ -113,7 +132,7 @@ def build(request: ScoreRequest, *, as_of_shown: bool = True) -> Report:
     fitting = _start_stats()
     run = load_data(planned, request, extra=_extra_columns())
     card = with_compare(score_run(run, request.by), run, "previous", request.by)
-    trend = _trend(run, request.by)
+    trend = _trend(run)
     waterfall, waterfall_note = _waterfall(card, run, request.by)
     reasons, by_logos, reasons_note = _reasons(run, request.by)
     drivers, drivers_note = _drivers(run, fitting)
@@ -147,21 +166,118 @@ def _extra_columns() -> dict[str, set[str]]:
     return merge_columns(reasons_.EXTRA_COLUMNS, drivers_.REVENUE_COLUMNS)
 
 
-def _trend(run: Run, by: str) -> LimitedTrend:
+def _trend(run: Run) -> LimitedTrend:
     """The ALL series of the 12 months with XmR limits and signals (the limits of a series are its own)."""
     span = trend_range(run.period, run.as_of)
     fiscal = run.config.calendar.fiscal_year_start_month
     pieces = periods.split(span, "month", as_of=run.as_of, fiscal_year_start_month=fiscal)
-    cards = tuple(_department(score_run(dataclasses.replace(run, period=piece), by)) for piece in pieces)
+    cards = tuple(departments([dataclasses.replace(run, period=piece) for piece in pieces], BATCH))
     return with_limits(Trend(span, "month", cards, run.config.limits))
 
 
-def _department(card: Scorecard) -> Scorecard:
-    """A scorecard's ALL rows only (its series are the department's)."""
-    return dataclasses.replace(
-        card,
-        long=card.long.filter(pl.col(GROUP) == ALL),
-        scores=card.scores.filter(pl.col(GROUP) == ALL),
+def department(run: Run) -> Scorecard:
+    """The scorecard of the department alone: ``score_run``'s ALL rows, warnings and notes, for less.
+
+    ALL pools every unit whatever its owner (``rollup.department``, the very row ``rollup`` adds),
+    so only KPIs counted per CSM need to know the owners; the others skip attribution and pooling,
+    which are most of a month's cost. The rows equal ``score_run``'s ALL rows under any ``by``.
+    """
+    return departments([run])[0]
+
+
+def departments(runs: Sequence[Run], batch: int = 12) -> list[Scorecard]:
+    """``department`` of each run (the months of a trend), ``batch`` runs' plans collected at a time."""
+    cards: list[Scorecard] = []
+    for first in range(0, len(runs), batch):
+        part = runs[first : first + batch]
+        planned = [_department_plans(run) for run in part]
+        results = iter(pl.collect_all([plan for plans, _, _ in planned for plan in plans.values()]))
+        for run, (plans, warnings, found) in zip(part, planned, strict=True):
+            collected = {kpi_id: next(results) for kpi_id in plans}
+            cards.append(_department_card(run, collected, warnings, found))
+    return cards
+
+
+def _department_plans(run: Run) -> tuple[dict[str, pl.LazyFrame], list[Issue], dict[str, Snapshot]]:
+    """The ALL row's plan of each computable KPI, the warnings ``score_run`` gives, the snapshots."""
+    tables = run.data.lazy()
+    found = snapshots(run)
+    warnings = list(run.warnings)
+    for kind, snapshot in found.items():
+        stale = [kpi.id for kpi in run.kpis if needs(kpi, kind) and snapshot.month is None]
+        if (missing := snapshot.warning(run.period, stale)) is not None:
+            warnings.append(missing)
+    plans: dict[str, pl.LazyFrame] = {}
+    for kpi in run.kpis:
+        if any(needs(kpi, kind) and snapshot.month is None for kind, snapshot in found.items()):
+            continue
+        try:
+            units = metric_units(run, kpi, tables, found).select(
+                [pl.col(name).cast(dtype) for name, dtype in UNIT_SCHEMA.items()]
+            )
+        except MetricError as exc:
+            warnings.append(Issue("warning", f"KPI {kpi.id!r} ({kpi.metric.name}) is not computable: {exc}"))
+            continue
+        warnings.extend(metric_warnings(run, kpi, tables, found))
+        aggregation = kpi.aggregation
+        if aggregation is Aggregation.PER_CSM:
+            units = attribute(units, tables)
+        costs = group_costs(units, "csm", tables) if aggregation is Aggregation.COST else None
+        value = pl.col("value")
+        plans[kpi.id] = rollup_department(units, aggregation, costs).with_columns(
+            pl.when(value.is_finite()).then(value).alias("value")
+        )
+    return plans, warnings, found
+
+
+def _department_card(
+    run: Run, collected: dict[str, pl.DataFrame], warnings: list[Issue], found: dict[str, Snapshot]
+) -> Scorecard:
+    scoring = run.config.scoring
+    parts = []
+    for kpi in run.kpis:
+        rows = collected.get(kpi.id)
+        if rows is None:
+            rows = _none_row()
+        rows = score_rows(rows, kpi.target, cap=scoring.cap, amber_at=scoring.amber_at)
+        parts.append(rows.with_columns(pl.lit(kpi.id).alias("kpi"), pl.lit(kpi.label).alias("label")))
+    long = pl.concat(parts, how="vertical_relaxed").with_columns(
+        pl.lit(run.period.label).alias("period"),
+        pl.lit(run.period.start).alias("period_start"),
+        pl.lit(run.period.end).alias("period_end"),
+        pl.lit(ALL).alias("group_by"),
+        pl.col("sample_size").cast(pl.Int64),
+    )
+    return Scorecard(
+        period=run.period,
+        as_of=run.as_of,
+        group_by=ALL,
+        kpis=tuple(run.kpis),
+        long=long,
+        scores=composite(long, [k.target for k in run.kpis]),
+        amber_at=scoring.amber_at,
+        names={ALL: "All"},
+        warnings=tuple(warnings),
+        inputs=run.inputs,
+        notes=tuple(
+            note
+            for kind, snapshot in found.items()
+            if any(needs(kpi, kind) for kpi in run.kpis) and (note := snapshot.note(kind, run.period))
+        ),
+    )
+
+
+def _none_row() -> pl.DataFrame:
+    """ALL of a KPI that cannot be computed: no value, sample 0 (as ``score_run`` shows it)."""
+    return pl.DataFrame(
+        {GROUP: [ALL], "numerator": [None], "denominator": [None], "sample_size": [0], "value": [None]},
+        schema={
+            GROUP: pl.String,
+            "numerator": pl.Float64,
+            "denominator": pl.Float64,
+            "sample_size": pl.Int64,
+            "value": pl.Float64,
+        },
     )
 
 

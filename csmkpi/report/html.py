@@ -220,8 +220,11 @@ def _about(card: Scorecard, as_of_shown: bool) -> dict[str, Any]:
     }
 
 
-def render_scorecard(card: Scorecard, groups: Sequence[str], *, as_of_shown: bool) -> bytes:
-    """``score --format html``: the report's first part (title, department table, the groups' tables)."""
+def render_scorecard(card: Scorecard, groups: Sequence[str], *, as_of_shown: bool, left_out: str = "") -> bytes:
+    """``score --format html``: the report's first part (title, department table, the groups' tables).
+
+    ``left_out`` says which groups ``--top`` left out, if any.
+    """
     env = _environment()
     page = env.get_template("report.html.j2").render(
         kind="scorecard",
@@ -229,6 +232,7 @@ def render_scorecard(card: Scorecard, groups: Sequence[str], *, as_of_shown: boo
         title=f"Scorecard {card.period.label}",
         department=department_rows(card),
         tables=group_tables(card, groups),
+        left_out=left_out,
         notes=list(card.notes),
         marks=_legend(),
         sheets=sheet_count(len(card.kpis), len([g for g in groups if g != ALL]), report=False),
@@ -240,12 +244,18 @@ def _legend() -> list[tuple[str, str, str]]:
     return [(status, numbers.MARKS[status], numbers.WORDS[status]) for status in ("green", "amber", "red", "low-n")]
 
 
-def render_report(report: Report) -> bytes:
-    """The whole report as UTF-8 HTML bytes (the same report, the same bytes)."""
+def render_report(report: Report, *, top: int = 20) -> bytes:
+    """The whole report as UTF-8 HTML bytes (the same report, the same bytes).
+
+    The scorecard by group shows the top and bottom ``top`` groups by score (0: every group), as the
+    terminal does: a report is read by people, and a thousand CSMs would be fifty pages of tables.
+    """
+    from csmkpi.output.rows import choose
     from csmkpi.report import sections
 
     card = report.card
-    groups = [g for g in card.group_order() if g != ALL]
+    choice = choose(card, top=top or None)
+    groups = [g for g in choice.groups if g != ALL]
     env = _environment()
     page = env.get_template("report.html.j2").render(
         kind="report",
@@ -253,6 +263,7 @@ def render_report(report: Report) -> bytes:
         title=f"Customer Success report {card.period.label}",
         department=department_rows(card),
         tables=group_tables(card, groups),
+        left_out=choice.note or "",
         notes=list(report.notes),
         marks=_legend(),
         trend=sections.trend(report),

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
+import typer
+
 from csmkpi.cli import options as o
 from csmkpi.cli.runner import run
 
@@ -15,6 +19,9 @@ def report(
     data: o.DataOpt = None,
     by: o.ByOpt = "csm",
     output: o.OutputOpt = None,
+    top: Annotated[
+        int, typer.Option("--top", min=0, help="The scorecard shows the top and bottom N groups by score (0: all).")
+    ] = 20,
     max_errors: o.MaxErrorsOpt = 50,
     quiet: o.QuietOpt = False,
     strict: o.StrictOpt = False,
@@ -32,6 +39,7 @@ def report(
     \b
       csmkpi report --period 2026-Q3 --as-of 2026-10-15 --output report.html
       csmkpi report --period last-quarter --by team --output reports/{period}.html --quiet
+      csmkpi report -p 2026-Q3 --top 0 -o all-csms.html
     """
 
     def body() -> int:
@@ -48,6 +56,6 @@ def report(
         )
         with present.progress(quiet):
             result = build(request, as_of_shown=as_of is not None)
-            return emit_report(result, output=output, quiet=quiet, strict=strict)
+            return emit_report(result, output=output, quiet=quiet, strict=strict, top=top)
 
     run(body, debug=debug, max_errors=max_errors)
