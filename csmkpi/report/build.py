@@ -19,7 +19,6 @@ computes a KPI another way.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -58,7 +57,6 @@ from csmkpi.scoring import Target, composite, score_rows
 from csmkpi.trends import Trend
 
 MONTHS = 12  # the trend section's length, ending with P's last month
-BATCH = 12  # months whose plans are collected together
 DRIVERS_OUTCOME = "churn"
 DRIVERS_HORIZON = 6
 _SHIFTS = 48  # how many periods back the drivers section looks for one whose outcome window has ended
@@ -171,7 +169,7 @@ def _trend(run: Run) -> LimitedTrend:
     span = trend_range(run.period, run.as_of)
     fiscal = run.config.calendar.fiscal_year_start_month
     pieces = periods.split(span, "month", as_of=run.as_of, fiscal_year_start_month=fiscal)
-    cards = tuple(departments([dataclasses.replace(run, period=piece) for piece in pieces], BATCH))
+    cards = tuple(department(dataclasses.replace(run, period=piece)) for piece in pieces)
     return with_limits(Trend(span, "month", cards, run.config.limits))
 
 
@@ -181,21 +179,11 @@ def department(run: Run) -> Scorecard:
     ALL pools every unit whatever its owner (``rollup.department``, the very row ``rollup`` adds),
     so only KPIs counted per CSM need to know the owners; the others skip attribution and pooling,
     which are most of a month's cost. The rows equal ``score_run``'s ALL rows under any ``by``.
+    (Collecting several months' plans together measured no faster than month by month.)
     """
-    return departments([run])[0]
-
-
-def departments(runs: Sequence[Run], batch: int = 12) -> list[Scorecard]:
-    """``department`` of each run (the months of a trend), ``batch`` runs' plans collected at a time."""
-    cards: list[Scorecard] = []
-    for first in range(0, len(runs), batch):
-        part = runs[first : first + batch]
-        planned = [_department_plans(run) for run in part]
-        results = iter(pl.collect_all([plan for plans, _, _ in planned for plan in plans.values()]))
-        for run, (plans, warnings, found) in zip(part, planned, strict=True):
-            collected = {kpi_id: next(results) for kpi_id in plans}
-            cards.append(_department_card(run, collected, warnings, found))
-    return cards
+    plans, warnings, found = _department_plans(run)
+    collected = dict(zip(plans, pl.collect_all(list(plans.values())), strict=True))
+    return _department_card(run, collected, warnings, found)
 
 
 def _department_plans(run: Run) -> tuple[dict[str, pl.LazyFrame], list[Issue], dict[str, Snapshot]]:
