@@ -26,7 +26,7 @@ from typing import Any
 
 import polars as pl
 
-from csmkpi import periods
+from csmkpi import periods, progress
 from csmkpi.attribution import attribute
 from csmkpi.dimensions import ALL
 from csmkpi.engine import (
@@ -181,6 +181,7 @@ def department(run: Run) -> Scorecard:
     which are most of a month's cost. The rows equal ``score_run``'s ALL rows under any ``by``.
     (Collecting several months' plans together measured no faster than month by month.)
     """
+    progress.report(f"computing {len(run.kpis)} KPIs of ALL for {run.period.label}")
     plans, warnings, found = _department_plans(run)
     collected = dict(zip(plans, pl.collect_all(list(plans.values())), strict=True))
     return _department_card(run, collected, warnings, found)
@@ -314,6 +315,7 @@ def _waterfall(card: Scorecard, run: Run, by: str) -> tuple[Waterfall | None, st
 
 
 def _reasons(run: Run, by: str) -> tuple[reasons_.Reasons | None, pl.DataFrame | None, str]:
+    progress.report(f"churn reasons of {run.period.label}")
     try:
         found = reasons_.reasons_of(run, by, "mrr")
     except (InputMissingError, DataError) as exc:
@@ -356,6 +358,7 @@ def _drivers(run: Run, fitting: drivers_.Importer | None) -> tuple[drivers_.Driv
             None,
             f"No drivers table: no period before the as-of date {run.as_of} has {DRIVERS_HORIZON} months after it.",
         )
+    progress.report(f"drivers of churn after {period.label}")
     try:
         chosen = drivers_.choose_indicators(run.kpis, ())
         window = drivers_.outcome_window(period, DRIVERS_HORIZON)

@@ -90,7 +90,10 @@ def test_every_number_equals_the_csv_of_the_same_run(loaded: Loaded, sample: Any
     long = _by(sample.long, "group", "kpi")
     wide = _by(sample.wide, "group")
     trend = _by(sample.trend, "period", "group", "kpi")
-    reasons = {"reasons-mrr": _by(sample.reasons_mrr, "group", "reason"), "reasons-logos": _by(sample.reasons_logos, "group", "reason")}
+    reasons = {
+        "reasons-mrr": _by(sample.reasons_mrr, "group", "reason"),
+        "reasons-logos": _by(sample.reasons_logos, "group", "reason"),
+    }
     drivers = _by(sample.drivers, "indicator")
     marked = loaded.page.eval_on_selector_all(
         "span.n", "els => els.map(e => ({text: e.textContent, data: Object.assign({}, e.dataset)}))"
@@ -102,7 +105,9 @@ def test_every_number_equals_the_csv_of_the_same_run(loaded: Loaded, sample: Any
         src, field = data["src"], data["field"]
         seen_sources.add(src)
         if src == "score":
-            row = wide[(data["group"],)] if field in ("score", "rank") else long[(data.get("group", "ALL"), data["kpi"])]
+            row = (
+                wide[(data["group"],)] if field in ("score", "rank") else long[(data.get("group", "ALL"), data["kpi"])]
+            )
         elif src == "trend":
             row = trend[(data["period"], data["group"], data["kpi"])]
         elif src in reasons:
@@ -125,7 +130,10 @@ def test_every_number_equals_the_csv_of_the_same_run(loaded: Loaded, sample: Any
 def test_the_waterfall_adds_up_to_the_end_mrr(loaded: Loaded, sample: Any) -> None:
     long = _by(sample.long, "group", "kpi")
     start = float(long[("ALL", "nrr")]["denominator"])
-    moves = {m: float(long[("ALL", f"mrr_{m}")]["value"]) for m in ("new", "reactivation", "expansion", "contraction", "churn")}
+    moves = {
+        m: float(long[("ALL", f"mrr_{m}")]["value"])
+        for m in ("new", "reactivation", "expansion", "contraction", "churn")
+    }
     end = start + moves["new"] + moves["reactivation"] + moves["expansion"] - moves["contraction"] - moves["churn"]
     shown = loaded.page.locator('tr[data-step="end"] span.n')
     assert float(shown.get_attribute("data-raw") or "nan") == pytest.approx(end, abs=1e-6)

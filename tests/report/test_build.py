@@ -14,7 +14,9 @@ from csmkpi.engine import ScoreRequest
 from csmkpi.metrics.base import Unit
 from csmkpi.report import build, html
 
-REQUEST = ScoreRequest(config=ROOT / "configs" / "kpis.yaml", period="2026-Q3", as_of=date(2026, 10, 15), use_entry_points=False)
+REQUEST = ScoreRequest(
+    config=ROOT / "configs" / "kpis.yaml", period="2026-Q3", as_of=date(2026, 10, 15), use_entry_points=False
+)
 
 
 def _mrr_total(month: str) -> float:
@@ -30,7 +32,15 @@ def report() -> build.Report:
 def test_the_waterfall_starts_and_ends_at_the_month_totals_of_mrr_csv(report: build.Report) -> None:
     assert report.waterfall is not None
     steps = {s.name: s for s in report.waterfall.steps}
-    assert [s.name for s in report.waterfall.steps] == ["start", "new", "reactivation", "expansion", "contraction", "churn", "end"]
+    assert [s.name for s in report.waterfall.steps] == [
+        "start",
+        "new",
+        "reactivation",
+        "expansion",
+        "contraction",
+        "churn",
+        "end",
+    ]
     assert steps["start"].amount == pytest.approx(_mrr_total("2026-06"), abs=1e-6)  # the month before Q3
     assert steps["end"].amount == pytest.approx(_mrr_total("2026-09"), abs=1e-6)  # Q3's last month
     assert steps["contraction"].sign == steps["churn"].sign == -1
@@ -52,7 +62,9 @@ def test_the_waterfall_without_movement_kpis_in_the_config(tmp_path: Path, repor
 
 def test_the_trend_is_the_12_months_to_the_period_end_department_only(report: build.Report) -> None:
     cards = report.trend.trend.cards
-    assert [c.period.label for c in cards] == [f"2025-{m}" for m in ("10", "11", "12")] + [f"2026-{m:02d}" for m in range(1, 10)]
+    assert [c.period.label for c in cards] == [f"2025-{m}" for m in ("10", "11", "12")] + [
+        f"2026-{m:02d}" for m in range(1, 10)
+    ]
     assert set(report.trend.long_table()["group"].to_list()) == {"ALL"}
 
 
@@ -107,5 +119,33 @@ def test_the_department_card_is_score_runs_all_rows(by: str) -> None:
         month = dataclasses.replace(run, period=piece)
         full, alone = score_run(month, by), build.department(month)
         columns = ["kpi", "value", "numerator", "denominator", "sample_size", "target", "attainment", "status"]
-        assert alone.long.select(columns).equals(full.long.filter(full.long["group"] == "ALL").select(columns)), piece.label
+        assert alone.long.select(columns).equals(full.long.filter(full.long["group"] == "ALL").select(columns)), (
+            piece.label
+        )
         assert alone.warnings == full.warnings and alone.notes == full.notes
+
+
+def test_a_company_without_revenue_data_gets_a_report_that_says_so(build) -> None:
+    config = build(
+        kpis="""
+        version: 1
+        data: {dir: data}
+        scoring: {amber_at: 0.9, cap: 1.5, min_sample: 1}
+        kpis:
+          - {id: csat, metric: csat, target: 0.9, weight: 1}
+        """,
+        accounts="account_id,csm_id\nA1,alice\nA2,bob\n",
+        csms="csm_id,csm_name\nalice,Alice\nbob,<b>Bob</b>\n",
+        surveys="response_id,account_id,survey,responded_at,score\nR1,A1,csat,2026-08-02T10:00:00,5\nR2,A2,csat,2026-05-02T10:00:00,2\n",
+    )
+    made = build_report(config)
+    assert made.waterfall is None and "revenue" in made.waterfall_note
+    assert made.reasons is None and "mrr.csv or subscriptions.csv" in made.reasons_note
+    assert made.drivers is None and made.drivers_note
+    page = html.render_report(made).decode("utf-8")
+    assert made.waterfall_note in page and "&lt;b&gt;Bob&lt;/b&gt;" in page
+    assert page.count('class="chart"') == 1  # csat's months; no waterfall, no Pareto
+
+
+def build_report(config: Path) -> build.Report:
+    return build.build(ScoreRequest(config=config, period="2026-Q3", as_of=date(2026, 10, 15), use_entry_points=False))

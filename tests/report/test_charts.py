@@ -43,7 +43,10 @@ def test_ids_are_prefixed_per_chart() -> None:
 
 
 def test_labels_are_escaped_in_the_svg() -> None:
-    rows = [{"reason": "<script>alert(1)</script>", "amount": 2, "cumulative": 0.5}, {"reason": "a & b", "amount": 1, "cumulative": 1.0}]
+    rows = [
+        {"reason": "<script>alert(1)</script>", "amount": 2, "cumulative": 0.5},
+        {"reason": "a & b", "amount": 1, "cumulative": 1.0},
+    ]
     drawn = charts.svg(charts.pareto_spec(rows, "logos", "t"), "x")
     assert "<script>" not in drawn and "&lt;script&gt;alert(1)&lt;/script&gt;" in drawn
     assert "a &amp; b" in drawn

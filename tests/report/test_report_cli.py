@@ -40,8 +40,15 @@ def test_the_sample_report_says_what_it_shows(sample) -> None:
     text = sample.html.read_text(encoding="utf-8")
     assert "<script" not in text and "http://" not in text.replace("http://www.w3.org/", "")
     assert "https://" not in text
-    for part in ("2026-Q3 · 2026-07-01 → 2026-09-30", "compared with 2026-Q2", "as of 2026-10-15", "MRR movements",
-                 "Why accounts churned", "What goes with churn", "Associations, not causes"):
+    for part in (
+        "2026-Q3 · 2026-07-01 → 2026-09-30",
+        "compared with 2026-Q2",
+        "as of 2026-10-15",
+        "MRR movements",
+        "Why accounts churned",
+        "What goes with churn",
+        "Associations, not causes",
+    ):
         assert part in text, part
 
 
@@ -78,7 +85,10 @@ def test_labels_from_the_data_are_escaped(tmp_path: Path) -> None:
     (data / "csms.csv").write_text(csms.replace("Bob Martinez", "<script>alert(1)</script>"), encoding="utf-8")
     lines = (data / "accounts.csv").read_text(encoding="utf-8").splitlines()
     evil = '"<img src=x onerror=alert(2)>"'
-    (data / "accounts.csv").write_text("\n".join([lines[0], *(f"{line}{evil}" if line.endswith(",") else line for line in lines[1:])]) + "\n", encoding="utf-8")
+    (data / "accounts.csv").write_text(
+        "\n".join([lines[0], *(f"{line}{evil}" if line.endswith(",") else line for line in lines[1:])]) + "\n",
+        encoding="utf-8",
+    )
     out = tmp_path / "r.html"
     ok("report", *SAMPLE, "--data", str(data), "--output", str(out), "--quiet")
     text = out.read_text(encoding="utf-8")
