@@ -12,7 +12,7 @@ page count is known before printing: :func:`sheet_count`.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -25,9 +25,11 @@ if TYPE_CHECKING:
     from csmkpi.engine import Kpi, Scorecard
     from csmkpi.report.build import Report
 
+DEPARTMENT_ROWS = 36  # KPI rows of the department's table on one printed page
 GROUPS_PER_TABLE = 4  # group columns of one scorecard table (fits A4 portrait and Letter)
 ROWS_PER_TABLE = 24  # KPI rows of one scorecard table (one printed page)
 CHARTS_PER_SHEET = 6  # trend charts per printed page (two columns of three)
+DRIVERS_ROWS = 18  # indicator rows of the drivers table on one printed page
 STATUS_WORDS = {"green": "met", "amber": "close", "red": "below", "low-n": "low n", "no-data": "no data"}
 SIGNAL_WORDS = {"limit": "beyond a limit", "range": "abrupt jump", "run": "in a run", "near": "near a limit"}
 
@@ -142,7 +144,8 @@ def department_rows(card: Scorecard) -> list[dict[str, Any]]:
     return out
 
 
-def _chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+def chunks(items: Sequence[Any], size: int) -> list[Sequence[Any]]:
+    """``items`` in runs of ``size`` (the last may be shorter); one empty run when there are none."""
     return [items[i : i + size] for i in range(0, len(items), size)] or [[]]
 
 
@@ -152,7 +155,7 @@ def group_tables(card: Scorecard, groups: Sequence[str]) -> list[dict[str, Any]]
     scores = {r["group"]: r for r in card.scores.iter_rows(named=True)}
     shown = [g for g in groups if g != ALL]
     tables = []
-    for part in _chunks(shown, GROUPS_PER_TABLE):
+    for part in chunks(shown, GROUPS_PER_TABLE):
         heads = [{"id": g, "name": card.names.get(g, "")} for g in part]
         body = [
             Row(
@@ -165,7 +168,7 @@ def group_tables(card: Scorecard, groups: Sequence[str]) -> list[dict[str, Any]]
         ]
         score_row = [plain(scores.get(g, {}).get("score"), 1, src="score", group=g, field="score") for g in part]
         rank_row = [plain(scores.get(g, {}).get("rank"), None, src="score", group=g, field="rank") for g in part]
-        kpi_parts = _chunks(body, ROWS_PER_TABLE)
+        kpi_parts = chunks(body, ROWS_PER_TABLE)
         for i, kpi_part in enumerate(kpi_parts):
             last = i == len(kpi_parts) - 1
             tables.append(
@@ -179,12 +182,19 @@ def group_tables(card: Scorecard, groups: Sequence[str]) -> list[dict[str, Any]]
     return tables if shown else []
 
 
-def sheet_count(kpis: int, groups: int, *, report: bool = True) -> int:
-    """Printed pages of a report (or of ``score --format html``): ``kpis`` KPIs, ``groups`` groups besides ALL."""
+def sheet_count(kpis: int, groups: int, *, report: bool = True, indicators: int = 0) -> int:
+    """Printed pages of a report (or of ``score --format html``).
+
+    Args:
+        kpis: KPI rows of the scorecard.
+        groups: Groups the scorecard by group shows (ALL not counted).
+        report: The whole report (else the scorecard part alone).
+        indicators: Rows of the drivers table (0: no table, a line says why).
+    """
     tables = math.ceil(groups / GROUPS_PER_TABLE) * math.ceil(kpis / ROWS_PER_TABLE) if groups else 0
-    pages = 1 + tables
-    if report:
-        pages += math.ceil(kpis / CHARTS_PER_SHEET) + 3  # trends, then waterfall, reasons, drivers
+    pages = max(1, math.ceil(kpis / DEPARTMENT_ROWS)) + tables
+    if report:  # the trends, the waterfall, the reasons, the drivers
+        pages += math.ceil(kpis / CHARTS_PER_SHEET) + 2 + max(1, math.ceil(indicators / DRIVERS_ROWS))
     return pages
 
 
@@ -230,7 +240,7 @@ def render_scorecard(card: Scorecard, groups: Sequence[str], *, as_of_shown: boo
         kind="scorecard",
         about=_about(card, as_of_shown),
         title=f"Scorecard {card.period.label}",
-        department=department_rows(card),
+        department_parts=chunks(department_rows(card), DEPARTMENT_ROWS),
         tables=group_tables(card, groups),
         left_out=left_out,
         notes=list(card.notes),
@@ -261,7 +271,7 @@ def render_report(report: Report, *, top: int = 20) -> bytes:
         kind="report",
         about=_about(card, report.as_of_shown),
         title=f"Customer Success report {card.period.label}",
-        department=department_rows(card),
+        department_parts=chunks(department_rows(card), DEPARTMENT_ROWS),
         tables=group_tables(card, groups),
         left_out=choice.note or "",
         notes=list(report.notes),
@@ -273,16 +283,8 @@ def render_report(report: Report, *, top: int = 20) -> bytes:
         waterfall_note=report.waterfall_note,
         reasons_note=report.reasons_note,
         drivers_note=report.drivers_note,
-        sheets=sheet_count(len(card.kpis), len(groups)),
+        sheets=sheet_count(
+            len(card.kpis), len(groups), indicators=report.drivers.rows.height if report.drivers is not None else 0
+        ),
     )
     return page.encode("utf-8")
-
-
-def batched(items: Iterable[Any], size: int) -> list[list[Any]]:
-    """``items`` in lists of ``size`` (the last may be shorter)."""
-    out: list[list[Any]] = []
-    for item in items:
-        if not out or len(out[-1]) == size:
-            out.append([])
-        out[-1].append(item)
-    return out

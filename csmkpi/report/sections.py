@@ -10,7 +10,7 @@ from csmkpi.dimensions import ALL
 from csmkpi.metrics.base import Unit
 from csmkpi.output import numbers
 from csmkpi.report import charts
-from csmkpi.report.html import CHARTS_PER_SHEET, SIGNAL_WORDS, Num, batched, plain, share, value
+from csmkpi.report.html import CHARTS_PER_SHEET, DRIVERS_ROWS, SIGNAL_WORDS, Num, chunks, plain, share, value
 from csmkpi.rollup import GROUP
 
 if TYPE_CHECKING:
@@ -31,7 +31,7 @@ def trend(report: Report) -> dict[str, Any]:
     return {
         "range": span,
         "months": len(limited.trend.cards),
-        "sheets": batched(figures, CHARTS_PER_SHEET),
+        "sheets": chunks(figures, CHARTS_PER_SHEET),
     }
 
 
@@ -166,6 +166,6 @@ def drivers(report: Report) -> dict[str, Any] | None:
         "period": found.period,
         "window": found.outcome_window,
         "outcome": found.outcome,
-        "rows": rows,
+        "parts": chunks(rows, DRIVERS_ROWS),
         "caveat": CAVEAT,
     }

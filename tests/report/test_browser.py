@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from report_support import ARGS, CHROMIUM, chromium_or_skip, close_enough, number, png_colours
 
-from csmkpi.report.html import CHARTS_PER_SHEET, GROUPS_PER_TABLE, ROWS_PER_TABLE
+from csmkpi.report.html import CHARTS_PER_SHEET, DEPARTMENT_ROWS, DRIVERS_ROWS, GROUPS_PER_TABLE, ROWS_PER_TABLE
 
 
 @pytest.fixture(scope="module")
@@ -176,10 +176,11 @@ def test_pdf_has_the_expected_pages(loaded: Loaded, sample: Any, paper: str) -> 
     kpis = len({r["kpi"] for r in sample.long})
     groups = len({r["group"] for r in sample.long} - {"ALL"})
     expected = (
-        1  # title and the department's scorecard
+        max(1, math.ceil(kpis / DEPARTMENT_ROWS))  # title and the department's scorecard
         + math.ceil(groups / GROUPS_PER_TABLE) * math.ceil(kpis / ROWS_PER_TABLE)  # the groups' tables
         + math.ceil(kpis / CHARTS_PER_SHEET)  # the trend charts
-        + 3  # waterfall, reasons, drivers
+        + 2  # waterfall, reasons
+        + math.ceil(len(sample.drivers) / DRIVERS_ROWS)  # the drivers table
     )
     assert expected == 15  # 9 groups, 30 KPIs: the arithmetic above, checked once by hand
     loaded.page.emulate_media(media="print")
@@ -187,3 +188,56 @@ def test_pdf_has_the_expected_pages(loaded: Loaded, sample: Any, paper: str) -> 
         assert _pages(loaded.page.pdf(format=paper)) == expected
     finally:
         loaded.page.emulate_media(media="screen")
+
+
+def test_a_big_config_prints_on_the_pages_its_counts_say(browser: Any, tmp_path: Any) -> None:
+    """Nearly 60 KPI rows (the config's KPIs twice, long labels): the department's table takes two pages."""
+    import re as re_
+
+    from report_support import ROOT, SAMPLE, ok, rows
+
+    text = (ROOT / "configs" / "kpis.yaml").read_text(encoding="utf-8")
+    twins = [
+        re_.sub(r"\{id: (\w+)", r"{id: \1_twin", line).replace(
+            "label: ", "label: The same again under a longer label - "
+        )
+        for line in text.splitlines()
+        if line.startswith("  - {id:")
+    ]
+    config = tmp_path / "kpis.yaml"
+    config.write_text(text.rstrip("\n") + "\n" + "\n".join(twins) + "\n", encoding="utf-8")
+    common = ("--config", str(config), "--data", str(ROOT / "sample_data"), *SAMPLE)
+    out = tmp_path / "big.html"
+    ok("report", *common, "--top", "0", "--output", str(out), "--quiet")
+    ok("score", *common, "--layout", "long", "--output", str(tmp_path / "big.csv"), "--quiet")
+    drivers_args = ("--period", "2026-Q1", "--as-of", "2026-10-15", "--format", "csv")
+    ok(
+        "drivers",
+        "--config",
+        str(config),
+        "--data",
+        str(ROOT / "sample_data"),
+        *drivers_args,
+        "-o",
+        str(tmp_path / "d.csv"),
+    )
+    indicators = len(rows(tmp_path / "d.csv"))
+    assert indicators > DRIVERS_ROWS  # the drivers table needs a second page
+    long = rows(tmp_path / "big.csv")
+    kpis, groups = len({r["kpi"] for r in long}), len({r["group"] for r in long} - {"ALL"})
+    assert kpis > DEPARTMENT_ROWS  # the department table needs a second page
+    expected = (
+        math.ceil(kpis / DEPARTMENT_ROWS)
+        + math.ceil(groups / GROUPS_PER_TABLE) * math.ceil(kpis / ROWS_PER_TABLE)
+        + math.ceil(kpis / CHARTS_PER_SHEET)
+        + 2
+        + math.ceil(indicators / DRIVERS_ROWS)
+    )
+    page = Loaded(browser, out.as_uri(), 1280)
+    try:
+        assert page.errors == [] and page.requests == [out.as_uri()]
+        page.page.emulate_media(media="print")
+        for paper in ("A4", "Letter"):
+            assert _pages(page.page.pdf(format=paper)) == expected, paper
+    finally:
+        page.context.close()

@@ -91,10 +91,12 @@ def test_reasons_and_drivers_come_from_the_loaded_run(report: build.Report) -> N
 
 
 def test_sheet_count() -> None:
-    assert html.sheet_count(30, 9) == 1 + 3 * 2 + 5 + 3
+    assert html.sheet_count(30, 9, indicators=17) == 1 + 3 * 2 + 5 + 3
     assert html.sheet_count(30, 9, report=False) == 7
     assert html.sheet_count(1, 0) == 1 + 0 + 1 + 3
-    assert html.sheet_count(24, 4) == 1 + 1 + 4 + 3
+    assert html.sheet_count(24, 4, indicators=18) == 1 + 1 + 4 + 3
+    assert html.sheet_count(40, 9) == 2 + 3 * 2 + 7 + 3  # the department's table runs onto a second page
+    assert html.sheet_count(30, 9, indicators=19) == 1 + 3 * 2 + 5 + 2 + 2  # so does the drivers table
 
 
 def test_cells() -> None:
