@@ -30,6 +30,9 @@ GROUPS_PER_TABLE = 4  # group columns of one scorecard table (fits A4 portrait a
 ROWS_PER_TABLE = 24  # KPI rows of one scorecard table (one printed page)
 CHARTS_PER_SHEET = 6  # trend charts per printed page (two columns of three)
 DRIVERS_ROWS = 18  # indicator rows of the drivers table on one printed page
+REASONS_CHARTED = 12  # reasons a Pareto chart shows (the table shows every one)
+REASONS_FIRST = 12  # reasons in the table under the charts; the rest on pages of REASONS_ROWS
+REASONS_ROWS = 40
 STATUS_WORDS = {"green": "met", "amber": "close", "red": "below", "low-n": "low n", "no-data": "no data"}
 SIGNAL_WORDS = {"limit": "beyond a limit", "range": "abrupt jump", "run": "in a run", "near": "near a limit"}
 
@@ -182,7 +185,7 @@ def group_tables(card: Scorecard, groups: Sequence[str]) -> list[dict[str, Any]]
     return tables if shown else []
 
 
-def sheet_count(kpis: int, groups: int, *, report: bool = True, indicators: int = 0) -> int:
+def sheet_count(kpis: int, groups: int, *, report: bool = True, indicators: int = 0, reasons: int = 0) -> int:
     """Printed pages of a report (or of ``score --format html``).
 
     Args:
@@ -190,11 +193,13 @@ def sheet_count(kpis: int, groups: int, *, report: bool = True, indicators: int 
         groups: Groups the scorecard by group shows (ALL not counted).
         report: The whole report (else the scorecard part alone).
         indicators: Rows of the drivers table (0: no table, a line says why).
+        reasons: Rows of the churn-reason table (department-wide).
     """
     tables = math.ceil(groups / GROUPS_PER_TABLE) * math.ceil(kpis / ROWS_PER_TABLE) if groups else 0
     pages = max(1, math.ceil(kpis / DEPARTMENT_ROWS)) + tables
     if report:  # the trends, the waterfall, the reasons, the drivers
-        pages += math.ceil(kpis / CHARTS_PER_SHEET) + 2 + max(1, math.ceil(indicators / DRIVERS_ROWS))
+        pages += math.ceil(kpis / CHARTS_PER_SHEET) + 1 + max(1, math.ceil(indicators / DRIVERS_ROWS))
+        pages += 1 + math.ceil(max(0, reasons - REASONS_FIRST) / REASONS_ROWS)
     return pages
 
 
@@ -284,7 +289,10 @@ def render_report(report: Report, *, top: int = 20) -> bytes:
         reasons_note=report.reasons_note,
         drivers_note=report.drivers_note,
         sheets=sheet_count(
-            len(card.kpis), len(groups), indicators=report.drivers.rows.height if report.drivers is not None else 0
+            len(card.kpis),
+            len(groups),
+            indicators=report.drivers.rows.height if report.drivers is not None else 0,
+            reasons=report.reasons_by_logos.height if report.reasons_by_logos is not None else 0,
         ),
     )
     return page.encode("utf-8")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import polars as pl
@@ -10,7 +11,19 @@ from csmkpi.dimensions import ALL
 from csmkpi.metrics.base import Unit
 from csmkpi.output import numbers
 from csmkpi.report import charts
-from csmkpi.report.html import CHARTS_PER_SHEET, DRIVERS_ROWS, SIGNAL_WORDS, Num, chunks, plain, share, value
+from csmkpi.report.html import (
+    CHARTS_PER_SHEET,
+    DRIVERS_ROWS,
+    REASONS_CHARTED,
+    REASONS_FIRST,
+    REASONS_ROWS,
+    SIGNAL_WORDS,
+    Num,
+    chunks,
+    plain,
+    share,
+    value,
+)
 from csmkpi.rollup import GROUP
 
 if TYPE_CHECKING:
@@ -107,15 +120,25 @@ def reasons(report: Report) -> dict[str, Any] | None:
         ("mrr", by_mrr, "lost MRR", "lost_mrr", "cum_mrr_share"),
         ("logos", by_logos, "logos", "logos", "cum_logo_share"),
     ):
+        top = rows.head(REASONS_CHARTED)  # a readable chart; the table below has every reason
         data = [
-            {"reason": r["reason"], "amount": r[amount], "cumulative": r[cumulative]}
-            for r in rows.iter_rows(named=True)
+            {"reason": r["reason"], "amount": r[amount], "cumulative": r[cumulative]} for r in top.iter_rows(named=True)
         ]
         spec = charts.pareto_spec(data, measure, f"Churn reasons by {measure}")
         figures.append(
-            {"name": name, "measure": measure, "rows": _reason_rows(rows, name), "svg": charts.svg(spec, f"r{name}")}
+            {
+                "name": name,
+                "measure": measure,
+                "rows": _reason_rows(top, name),
+                "more": rows.height - top.height,
+                "svg": charts.svg(spec, f"r{name}"),
+            }
         )
-    return {"period": found.period, "figures": figures}
+    every = _reason_rows(by_mrr, "mrr")
+    parts: list[Sequence[dict[str, Any]]] = [every[:REASONS_FIRST]]
+    if len(every) > REASONS_FIRST:
+        parts.extend(chunks(every[REASONS_FIRST:], REASONS_ROWS))
+    return {"period": found.period, "figures": figures, "parts": parts}
 
 
 def _reason_rows(rows: pl.DataFrame, rank_by: str) -> list[dict[str, Any]]:

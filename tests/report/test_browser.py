@@ -15,7 +15,16 @@ from typing import Any
 import pytest
 from report_support import ARGS, CHROMIUM, chromium_or_skip, close_enough, number, png_colours
 
-from csmkpi.report.html import CHARTS_PER_SHEET, DEPARTMENT_ROWS, DRIVERS_ROWS, GROUPS_PER_TABLE, ROWS_PER_TABLE
+from csmkpi.report.html import (
+    CHARTS_PER_SHEET,
+    DEPARTMENT_ROWS,
+    DRIVERS_ROWS,
+    GROUPS_PER_TABLE,
+    REASONS_CHARTED,
+    REASONS_FIRST,
+    REASONS_ROWS,
+    ROWS_PER_TABLE,
+)
 
 
 @pytest.fixture(scope="module")
@@ -175,11 +184,14 @@ def _pages(pdf: bytes) -> int:
 def test_pdf_has_the_expected_pages(loaded: Loaded, sample: Any, paper: str) -> None:
     kpis = len({r["kpi"] for r in sample.long})
     groups = len({r["group"] for r in sample.long} - {"ALL"})
+    reasons = len([r for r in sample.reasons_mrr if r["group"] == "ALL"])
     expected = (
         max(1, math.ceil(kpis / DEPARTMENT_ROWS))  # title and the department's scorecard
         + math.ceil(groups / GROUPS_PER_TABLE) * math.ceil(kpis / ROWS_PER_TABLE)  # the groups' tables
         + math.ceil(kpis / CHARTS_PER_SHEET)  # the trend charts
-        + 2  # waterfall, reasons
+        + 1  # the waterfall
+        + 1
+        + math.ceil(max(0, reasons - REASONS_FIRST) / REASONS_ROWS)  # the Paretos, the reasons' table
         + math.ceil(len(sample.drivers) / DRIVERS_ROWS)  # the drivers table
     )
     assert expected == 15  # 9 groups, 30 KPIs: the arithmetic above, checked once by hand
@@ -230,12 +242,46 @@ def test_a_big_config_prints_on_the_pages_its_counts_say(browser: Any, tmp_path:
         math.ceil(kpis / DEPARTMENT_ROWS)
         + math.ceil(groups / GROUPS_PER_TABLE) * math.ceil(kpis / ROWS_PER_TABLE)
         + math.ceil(kpis / CHARTS_PER_SHEET)
-        + 2
+        + 2  # the waterfall; the Paretos (and the few reasons of the sample)
         + math.ceil(indicators / DRIVERS_ROWS)
     )
     page = Loaded(browser, out.as_uri(), 1280)
     try:
         assert page.errors == [] and page.requests == [out.as_uri()]
+        page.page.emulate_media(media="print")
+        for paper in ("A4", "Letter"):
+            assert _pages(page.page.pdf(format=paper)) == expected, paper
+    finally:
+        page.context.close()
+
+
+def test_many_churn_reasons_chart_the_top_and_list_every_one(browser: Any, build: Any) -> None:
+    """70 accounts churn in 2026-Q3, each with its own reason: charts of the top 12, a table of all 70 over 3 pages."""
+    accounts = "account_id,csm_id,churn_reason\n" + "".join(f"A{i:03d},alice,reason {i:03d}\n" for i in range(70))
+    mrr = "account_id,month,mrr\n" + "".join(f"A{i:03d},2026-06,{100 + i}\nA{i:03d},2026-09,0\n" for i in range(70))
+    config = build(
+        kpis="""
+        version: 1
+        data: {dir: data}
+        kpis:
+          - {id: logo_churn, metric: churn, label: Logo churn, params: {basis: logos}, target: 0.03, better: lower}
+        """,
+        accounts=accounts,
+        csms="csm_id,csm_name\nalice,Alice\n",
+        mrr=mrr,
+    )
+    from report_support import SAMPLE, ok
+
+    out = config.parent / "reasons.html"
+    ok("report", "--config", str(config), *SAMPLE, "--output", str(out), "--quiet")
+    page = Loaded(browser, out.as_uri(), 1280)
+    try:
+        assert page.errors == []
+        assert page.page.locator("table.reasons-table tbody tr").count() == 70
+        for name in ("mrr", "logos"):
+            assert page.page.locator(f"#pareto-{name}-alt .pt").count() == REASONS_CHARTED
+        # the department, alice's table, the one trend chart, the waterfall, the reasons, the drivers line
+        expected = 1 + 1 + 1 + 1 + (1 + math.ceil((70 - REASONS_FIRST) / REASONS_ROWS)) + 1
         page.page.emulate_media(media="print")
         for paper in ("A4", "Letter"):
             assert _pages(page.page.pdf(format=paper)) == expected, paper

@@ -97,6 +97,8 @@ def test_sheet_count() -> None:
     assert html.sheet_count(24, 4, indicators=18) == 1 + 1 + 4 + 3
     assert html.sheet_count(40, 9) == 2 + 3 * 2 + 7 + 3  # the department's table runs onto a second page
     assert html.sheet_count(30, 9, indicators=19) == 1 + 3 * 2 + 5 + 2 + 2  # so does the drivers table
+    assert html.sheet_count(30, 9, indicators=17, reasons=13) == 1 + 3 * 2 + 5 + 3 + 1  # and the reasons' table
+    assert html.sheet_count(30, 9, indicators=17, reasons=53) == 1 + 3 * 2 + 5 + 3 + 2
 
 
 def test_cells() -> None:
