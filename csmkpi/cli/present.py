@@ -292,7 +292,10 @@ def emit_scorecard(
         from csmkpi.report.html import render_scorecard
 
         page = render_scorecard(card, choice.groups, as_of_shown=as_of_shown, left_out=choice.note or "")
-        targets.write_path(path, page)
+        if not targets.write_path(path, page).is_stdout and not quiet:
+            from csmkpi.cli.runner import stderr_console
+
+            stderr_console().print(f"wrote {path} (scorecard, html)", highlight=False, markup=False, soft_wrap=True)
         return int(ExitCode.OK)
     frame = choice.apply(card.wide_table() if layout == "wide" else card.long_table())
     details = choice.apply(card.long_table()) if fmt == "xlsx" and layout == "wide" else None
