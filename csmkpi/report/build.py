@@ -131,7 +131,7 @@ def build(request: ScoreRequest, *, as_of_shown: bool = True) -> Report:
     run = load_data(planned, request, extra=_extra_columns())
     card = with_compare(score_run(run, request.by), run, "previous", request.by)
     trend = _trend(run)
-    waterfall, waterfall_note = _waterfall(card, run, request.by)
+    waterfall, waterfall_note = _waterfall(card, run)
     reasons, by_logos, reasons_note = _reasons(run, request.by)
     drivers, drivers_note = _drivers(run, fitting)
     warming.join()
@@ -295,10 +295,10 @@ def _made(kpi_id: str, metric: Any, params: Any) -> Kpi:
     return Kpi(kpi_id, kpi_id, metric, params, Target(kpi_id, None, "higher", 0.0, 0))
 
 
-def _waterfall(card: Scorecard, run: Run, by: str) -> tuple[Waterfall | None, str]:
+def _waterfall(card: Scorecard, run: Run) -> tuple[Waterfall | None, str]:
     """P's movements of ALL; from the card's own KPIs when the config has them (the CSV's numbers)."""
     kpis, own = _waterfall_kpis(card)
-    source = card if own else score_run(dataclasses.replace(run, kpis=kpis), by)
+    source = card if own else department(dataclasses.replace(run, kpis=kpis))
     rows = {r["kpi"]: r for r in source.long.filter(pl.col(GROUP) == ALL).iter_rows(named=True)}
     start_kpi, *moves = kpis
     start = rows[start_kpi.id]["denominator"]

@@ -137,15 +137,13 @@ def waterfall_spec(steps: Sequence[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def pareto_spec(rows: Sequence[dict[str, Any]], measure: str, title: str) -> dict[str, Any]:
+def pareto_spec(rows: Sequence[dict[str, Any]], measure: str) -> dict[str, Any]:
     """A Pareto: one bar per reason in rank order, and the cumulative share as a line of squares.
 
     Args:
         rows: One dict per reason in rank order: ``reason``, ``amount``, ``cumulative`` (0-1).
-        measure: The bars' axis title (``logos`` or ``lost MRR``).
-        title: Unused by Vega-Lite; the page's figure carries the title.
+        measure: The bars' axis title (``logos`` or ``lost MRR``); the page's figure carries the title.
     """
-    del title
     x = {
         "field": "reason",
         "type": "ordinal",

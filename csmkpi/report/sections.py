@@ -124,7 +124,7 @@ def reasons(report: Report) -> dict[str, Any] | None:
         data = [
             {"reason": r["reason"], "amount": r[amount], "cumulative": r[cumulative]} for r in top.iter_rows(named=True)
         ]
-        spec = charts.pareto_spec(data, measure, f"Churn reasons by {measure}")
+        spec = charts.pareto_spec(data, measure)
         figures.append(
             {
                 "name": name,

@@ -32,7 +32,7 @@ def test_svg_is_deterministic_and_has_no_script() -> None:
 
 
 def test_ids_are_prefixed_per_chart() -> None:
-    spec = charts.pareto_spec([{"reason": "price", "amount": 3, "cumulative": 1.0}], "logos", "t")
+    spec = charts.pareto_spec([{"reason": "price", "amount": 3, "cumulative": 1.0}], "logos")
     spec["layer"][0]["mark"]["clip"] = True  # a clip path: Vega gives it an id
     one, two = charts.svg(spec, "p1"), charts.svg(spec, "p2")
     ids_one, ids_two = set(re.findall(r'id="([^"]+)"', one)), set(re.findall(r'id="([^"]+)"', two))
@@ -47,7 +47,7 @@ def test_labels_are_escaped_in_the_svg() -> None:
         {"reason": "<script>alert(1)</script>", "amount": 2, "cumulative": 0.5},
         {"reason": "a & b", "amount": 1, "cumulative": 1.0},
     ]
-    drawn = charts.svg(charts.pareto_spec(rows, "logos", "t"), "x")
+    drawn = charts.svg(charts.pareto_spec(rows, "logos"), "x")
     assert "<script>" not in drawn and "&lt;script&gt;alert(1)&lt;/script&gt;" in drawn
     assert "a &amp; b" in drawn
 
