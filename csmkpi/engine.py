@@ -459,8 +459,12 @@ def with_compare(card: Scorecard, run: Run, compare: str, by: str) -> Scorecard:
     return dataclasses.replace(card, compare=before, warnings=warnings, notes=notes)
 
 
-def score_run(run: Run, by: str) -> Scorecard:
-    """Score a prepared run grouped ``by`` a dimension."""
+def score_run(run: Run, by: str, ready: Mapping[str, pl.LazyFrame] | None = None) -> Scorecard:
+    """Score a prepared run grouped ``by`` a dimension.
+
+    ``ready``: unit rows already computed for some KPIs (by id), as their metric yields them
+    for the run's period; the others are computed here.
+    """
     if not run.data.holds(run.period):  # a caller that scores a period it did not name to prepare
         raise RuntimeError(f"the data was loaded for other periods than {run.period.label}: name it in prepare()")
     progress.report(f"computing {len(run.kpis)} KPIs for {run.period.label} by {by}")
@@ -477,7 +481,8 @@ def score_run(run: Run, by: str) -> Scorecard:
         if _missing(kpi, found):
             continue  # no data, never zeros
         try:
-            computable[kpi.id] = metric_units(run, kpi, tables, found)
+            given = ready.get(kpi.id) if ready is not None else None
+            computable[kpi.id] = given if given is not None else metric_units(run, kpi, tables, found)
         except MetricError as exc:
             warnings.append(Issue("warning", f"KPI {kpi.id!r} ({kpi.metric.name}) is not computable: {exc}"))
             continue

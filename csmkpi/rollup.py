@@ -135,9 +135,7 @@ def rollup(
     """
     aggs = _aggregations(aggregation)
     groups = units.group_by(GROUP).agg(aggs)
-    everyone = units.select(pl.lit(ALL).alias(GROUP), *aggs)
-    if costs is not None:
-        everyone = _with_costs(everyone, costs.filter(pl.col(GROUP) == ALL))
+    everyone = department(units, aggregation, costs)
     empty_value = 0.0 if aggregation is Aggregation.SUM else None
     filled = (
         group_members.join(groups, on=GROUP, how="full", coalesce=True)
@@ -153,6 +151,14 @@ def rollup(
     result = pl.concat([filled, everyone], how="vertical_relaxed")
     # A ratio over a zero denominator has no value (never NaN or inf).
     return result.with_columns(pl.when(pl.col("value").is_finite()).then(pl.col("value")).alias("value"))
+
+
+def department(units: pl.LazyFrame, aggregation: Aggregation, costs: pl.LazyFrame | None = None) -> pl.LazyFrame:
+    """The ``ALL`` row of ``rollup``: every unit pooled, whatever its group (``costs`` as there)."""
+    everyone = units.select(pl.lit(ALL).alias(GROUP), *_aggregations(aggregation))
+    if costs is not None:
+        everyone = _with_costs(everyone, costs.filter(pl.col(GROUP) == ALL))
+    return everyone
 
 
 def empty_row(aggregation: Aggregation) -> dict[str, float | int | None]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import contextvars
 import dataclasses
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -10,8 +13,9 @@ import polars as pl
 
 from csmkpi import periods
 from csmkpi.config import LimitsConfig
-from csmkpi.engine import Run, Scorecard, ScoreRequest, prepare, score_run
+from csmkpi.engine import Run, Scorecard, ScoreRequest, context, needs, prepare, score_run, snapshots
 from csmkpi.errors import UsageError
+from csmkpi.metrics.base import PERIOD, MetricError
 
 
 @dataclass(frozen=True)
@@ -57,8 +61,67 @@ def plan(request: ScoreRequest, grain: str = "month") -> tuple[Run, list[periods
 
 def score_pieces(run: Run, pieces: list[periods.Period], by: str, grain: str = "month") -> Trend:
     """Score each sub-period of a prepared run."""
-    cards = tuple(score_run(dataclasses.replace(run, period=piece), by) for piece in pieces)
+    runs = [dataclasses.replace(run, period=piece) for piece in pieces]
+    shared = shared_units(runs)
+    cards = _at_once(lambda i: score_run(runs[i], by, shared[i]), len(runs))
     return Trend(run.period, grain, cards, run.config.limits)
+
+
+# Sub-periods scored at the same time. A month's joins and pools keep about one core busy, so two
+# fill the two cores of a small machine; more would only hold more months' unit rows in memory.
+AT_ONCE = 2
+
+
+def _at_once(score: Callable[[int], Scorecard], count: int) -> tuple[Scorecard, ...]:
+    """``score(0) .. score(count - 1)`` in order, AT_ONCE at a time (Polars releases the GIL)."""
+    pool = ThreadPoolExecutor(max_workers=AT_ONCE, thread_name_prefix="csmkpi-trend")
+    jobs: list[Future[Scorecard]] = []
+    try:
+        # Each job in a copy of this context, so progress reaches the caller's observer.
+        jobs = [pool.submit(contextvars.copy_context().run, score, i) for i in range(count)]
+        cards = tuple(job.result() for job in jobs)
+    except BaseException:  # Ctrl-C, SIGTERM, a bug: no new sub-period starts, and the run ends now
+        for job in jobs:
+            job.cancel()
+        pool.shutdown(wait=False, cancel_futures=True)
+        raise
+    pool.shutdown()
+    return cards
+
+
+def shared_units(runs: list[Run]) -> list[dict[str, pl.LazyFrame]]:
+    """Per run (one per sub-period), the unit rows of the KPIs whose metric yields many periods in one plan.
+
+    A metric with ``periods_units`` computes the sub-periods where the KPI has its data in one plan
+    (``mrr_movements``: first paid months read once, not once a month); the others, and a metric that
+    cannot compute, are left to ``score_run``, which computes them (and words their warnings) per
+    sub-period as ever.
+    """
+    shared: list[dict[str, pl.LazyFrame]] = [{} for _ in runs]
+    if not runs:
+        return shared
+    tables = runs[0].data.lazy()
+    found = [snapshots(each) for each in runs]
+    plans: dict[str, tuple[list[int], pl.LazyFrame]] = {}
+    for kpi in runs[0].kpis:
+        if kpi.metric.periods_units is None:
+            continue
+        # The sub-periods whose snapshot data the KPI has (the others warn and show nothing, in score_run).
+        at = [i for i, snaps in enumerate(found) if all(s.month is not None for k, s in snaps.items() if needs(kpi, k))]
+        if not at:
+            continue
+        try:
+            plan_ = kpi.metric.periods_units([context(runs[i], tables, found[i]) for i in at], kpi.params)
+        except MetricError:
+            continue
+        plans[kpi.id] = (at, plan_)
+    frames = pl.collect_all([plan_ for _, plan_ in plans.values()])
+    for (kpi_id, (at, _)), frame in zip(plans.items(), frames, strict=True):
+        parts = frame.partition_by(PERIOD, as_dict=True, include_key=False)
+        empty = frame.drop(PERIOD).clear()
+        for index, i in enumerate(at):
+            shared[i][kpi_id] = parts.get((index,), empty).lazy()
+    return shared
 
 
 def trend(request: ScoreRequest, grain: str = "month") -> Trend:

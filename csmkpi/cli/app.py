@@ -18,6 +18,7 @@ from csmkpi.cli.commands.explain import explain
 from csmkpi.cli.commands.init import init
 from csmkpi.cli.commands.metrics import metrics
 from csmkpi.cli.commands.reasons import reasons
+from csmkpi.cli.commands.report import report
 from csmkpi.cli.commands.score import score
 from csmkpi.cli.commands.trend import trend
 from csmkpi.cli.commands.validate import validate
@@ -81,6 +82,7 @@ app.command()(explain)
 app.command()(trend)
 app.command()(drivers)
 app.command()(reasons)
+app.command()(report)
 app.command()(validate)
 app.command()(init)
 app.command()(metrics)

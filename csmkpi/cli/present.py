@@ -89,11 +89,6 @@ def open_cache(no_cache: bool, quiet: bool) -> Cache | None:
     return Cache.from_environment(on_problem=problem)
 
 
-# The HTML scorecard is the first part of the HTML report (SPEC §8.4); until that lands, html is
-# accepted in the tables of choices and refused here, in this one place.
-HTML_LATER = "html output comes with csmkpi report; choose csv, tsv, json, parquet, xlsx or markdown for now"
-
-
 def _choice(flag: str, value: str, choices: tuple[str, ...]) -> str:
     from csmkpi.suggest import did_you_mean, find
 
@@ -126,7 +121,7 @@ def choose_format(fmt: str | None, output: str | None, layout: str) -> str:
     """``--format``, else the ``--output`` extension, else table on a terminal and csv when piped (SPEC §6).
 
     Usage errors: an unknown format or layout, an unknown extension without ``--format``, a format
-    that contradicts the extension, ``table`` to a file, a binary format to a terminal, html (for now).
+    that contradicts the extension, ``table`` to a file, a binary format to a terminal.
     """
     from csmkpi.output.writers import EXTENSIONS, format_for_path
 
@@ -152,8 +147,6 @@ def choose_format(fmt: str | None, output: str | None, layout: str) -> str:
             )
     else:
         fmt = named or ("csv" if output or not sys.stdout.isatty() else "table")
-    if fmt == "html":
-        raise UsageError(HTML_LATER)
     if fmt in BINARY and _to_terminal(output):
         raise UsageError(
             f"{fmt} is a binary format and stdout is a terminal; write it to a file: --output report.{fmt}"
@@ -291,8 +284,12 @@ def emit_scorecard(
     top: int | None = None,
     sort: str | None = None,
     groups: Sequence[str] = (),
+    as_of_shown: bool = True,
 ) -> int:
-    """Show or write a scorecard (its rows picked by ``--group``, ``--sort``, ``--top``); return the exit code."""
+    """Show or write a scorecard (its rows picked by ``--group``, ``--sort``, ``--top``); return the exit code.
+
+    ``html`` is the report's first part (csmkpi.report.html): the as-of date shows only when ``as_of_shown``.
+    """
     from csmkpi.groups import resolve
     from csmkpi.output import people, rows
 
@@ -309,6 +306,16 @@ def emit_scorecard(
         console.print((render if layout == "wide" else render_long)(card, choice, console.width))
         return int(ExitCode.OK)
     path = output_path("-" if output is None else output, card.period.label, card.inputs)  # stdout may be an input
+    if fmt == "html":
+        from csmkpi.output import targets
+        from csmkpi.report.html import render_scorecard
+
+        page = render_scorecard(card, choice.groups, as_of_shown=as_of_shown, left_out=choice.note or "")
+        if not targets.write_path(path, page).is_stdout and not quiet:
+            from csmkpi.cli.runner import stderr_console
+
+            stderr_console().print(f"wrote {path} (scorecard, html)", highlight=False, markup=False, soft_wrap=True)
+        return int(ExitCode.OK)
     frame = choice.apply(card.wide_table() if layout == "wide" else card.long_table())
     details = choice.apply(card.long_table()) if fmt == "xlsx" and layout == "wide" else None
     emit_frame(frame, fmt, path, escape=escape, quiet=quiet, people=people.scorecard(card, layout, details=details))

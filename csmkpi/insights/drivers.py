@@ -192,13 +192,19 @@ def drivers(request: ScoreRequest, outcome: str = "churn", horizon: int = 6, ind
         )
     chosen = choose_indicators(planned.kpis, indicators)
     check("statsmodels", "stats", purpose="csmkpi drivers")  # before reading any data
-    fitting = _Importer()  # statsmodels loads while the data is read
+    fitting = Importer()  # statsmodels loads while the data is read
     run = load_data(
         Run(planned.config, planned.period, planned.as_of, chosen, planned.data, planned.warnings),
         request,
         extra=REVENUE_COLUMNS,
     )
+    return fit_drivers(run, window, outcome, fitting)
+
+
+def fit_drivers(run: Run, window: Period, outcome: str, fitting: Importer) -> Drivers:
+    """Fit a loaded run (its KPIs: the indicators; its period: P; its data with ``REVENUE_COLUMNS``)."""
     _check_revenue(run, window)
+    chosen = run.kpis
     tables = run.data.lazy()
     accounts, names, warnings_ = _accounts(run, chosen, window, outcome, tables)
     rows = model_rows(accounts, names, outcome, fitting.result())
@@ -215,7 +221,7 @@ def drivers(request: ScoreRequest, outcome: str = "churn", horizon: int = 6, ind
     )
 
 
-class _Importer:
+class Importer:
     """Import the stats extra in a thread: the data loads meanwhile (Polars releases the GIL)."""
 
     def __init__(self) -> None:
@@ -234,6 +240,7 @@ class _Importer:
             self._error = exc
 
     def result(self) -> tuple[Any, Any]:
+        """The modules (``Logit``'s and ``OLS``'s); raises what importing them raised."""
         self._thread.join()
         if self._error is not None:
             raise self._error

@@ -89,26 +89,31 @@ def check_rank_by(rank_by: str) -> str:
     return rank_by
 
 
+# The columns reasons reads beyond its KPIs' (none): the churn cohort's, the reason and the renewals.
+EXTRA_COLUMNS = {
+    **CHURN.columns,
+    "accounts": frozenset({"account_id", "churn_reason"}),
+    "opportunities": OPPORTUNITY_COLUMNS,
+}
+
+
 def reasons(request: ScoreRequest, rank_by: str = "mrr") -> Reasons:
     """The churn-reason Pareto of the request's period, grouped ``request.by``, ranked ``rank_by``."""
     check_rank_by(rank_by)
     run = configure(request)
-    run = load_data(
-        Run(run.config, run.period, run.as_of, [], run.data, run.warnings),
-        request,
-        extra={
-            **CHURN.columns,
-            "accounts": frozenset({"account_id", "churn_reason"}),
-            "opportunities": OPPORTUNITY_COLUMNS,
-        },
-    )
+    run = load_data(Run(run.config, run.period, run.as_of, [], run.data, run.warnings), request, extra=EXTRA_COLUMNS)
+    return reasons_of(run, request.by, rank_by)
+
+
+def reasons_of(run: Run, by: str, rank_by: str = "mrr") -> Reasons:
+    """The Pareto of a loaded run's period (its data has ``EXTRA_COLUMNS``), grouped ``by``, ranked ``rank_by``."""
     tables = run.data.lazy()
     if "mrr" not in tables and "subscriptions" not in tables:
         raise InputMissingError("reasons needs revenue data: mrr.csv or subscriptions.csv, neither is in the data")
     warnings = list(run.warnings)
     snapshot = revenue_snapshot(run)
     try:
-        units = kpi_units(run, _CHURN, request.by, tables)
+        units = kpi_units(run, _CHURN, by, tables)
     except MetricError as exc:  # the end snapshot is after the data's last month: no data, never all churned
         warnings.append(Issue("warning", f"churn reasons of {run.period.label}: {exc}", check="missing_month"))
         units = None
@@ -117,11 +122,11 @@ def reasons(request: ScoreRequest, rank_by: str = "mrr") -> Reasons:
     return Reasons(
         period=run.period,
         as_of=run.as_of,
-        group_by=request.by,
+        group_by=by,
         rank_by=rank_by,
-        rows=pareto(churned, run.period, request.by, rank_by),
+        rows=pareto(churned, run.period, by, rank_by),
         churned=churned,
-        groups=tuple(str(g) for g in members(request.by, tables).collect()[GROUP].to_list()),
+        groups=tuple(str(g) for g in members(by, tables).collect()[GROUP].to_list()),
         warnings=tuple(warnings),
         notes=(note,) if note else (),
         inputs=(run.config.path, *run.data.files.values(), *run.data.folder_files),

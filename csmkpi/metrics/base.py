@@ -10,7 +10,7 @@ columns the metric wants ``explain`` to show.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
@@ -159,6 +159,9 @@ def units_frame(frame: pl.LazyFrame, *details: str) -> pl.LazyFrame:
 
 UnitsFn = Callable[[Context, P], pl.LazyFrame]
 
+# The column of ``Metric.periods_units`` rows naming the period a unit belongs to: the index of its context.
+PERIOD = "__period"
+
 
 @dataclass(frozen=True)
 class Metric(Generic[P]):
@@ -181,6 +184,11 @@ class Metric(Generic[P]):
     # Doubts about the data the metric still computes through (a milestone no row names): one message each,
     # reported as warnings of the KPI.
     warnings: Callable[[Context, P], list[str]] | None = None
+    # Optional, for speed: the unit rows of several periods (``trend``'s months) in one plan, each row
+    # with PERIOD (the index of its context; the contexts differ only in period and snapshots). Rows
+    # of period i must equal ``units(contexts[i], params)`` in every unit and detail column, in any
+    # order; build both from one function (no second formula). Without it, each period calls ``units``.
+    periods_units: Callable[[Sequence[Context], P], pl.LazyFrame] | None = None
 
     def aggregation_for(self, params: P) -> Aggregation:
         """The aggregation, which may depend on the params (``share: true`` makes a sum a ratio)."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from typing import Literal
 
 import polars as pl
 
-from csmkpi.metrics.base import Aggregation, Context, Metric, Params, Unit, units_frame
+from csmkpi.metrics.base import PERIOD, Aggregation, Context, Metric, Params, Unit, units_frame
 from csmkpi.metrics.retention import COLUMNS
 from csmkpi.periods import add_months, month_end
 
@@ -49,7 +51,26 @@ def movement_units(ctx: Context, params: MovementParams) -> pl.LazyFrame:
     Contraction and churn amounts are reported as positive decreases. A unit is dated
     at its month's end (or P's end, whichever is first).
     """
-    months = [m for m in ctx.period.months() if m <= ctx.end_month]  # a partial P: the months present
+    return units_frame(_movements(ctx, [ctx], params), "month", "movement", "prev", "cur")
+
+
+def periods_movement_units(contexts: Sequence[Context], params: MovementParams) -> pl.LazyFrame:
+    """``movement_units`` of several periods in one plan, each row with ``PERIOD`` (its context's index)."""
+    # Revenue months do not depend on the horizon up to it (subscriptions): the latest context's serve all.
+    latest = max(contexts, key=lambda ctx: ctx.end_month)
+    return units_frame(_movements(latest, contexts, params), "month", "movement", "prev", "cur", PERIOD)
+
+
+def _movements(ctx: Context, periods: Sequence[Context], params: MovementParams) -> pl.LazyFrame:
+    """The movement rows of the months of each of ``periods``, from ``ctx``'s revenue; PERIOD: which."""
+    months: list[date] = []
+    ends: list[date] = []
+    keys: list[int] = []
+    for i, each in enumerate(periods):
+        present = [m for m in each.period.months() if m <= each.end_month]  # a partial P: the months present
+        months.extend(present)
+        ends.extend(min(month_end(m), each.period.end) for m in present)
+        keys.extend([i] * len(present))
     revenue = ctx.revenue_months()
     current = revenue.filter(pl.col("month").is_in(months)).select("account_id", "month", pl.col("mrr").alias("cur"))
     previous = revenue.filter(pl.col("month").is_in([add_months(m, -1) for m in months])).select(
@@ -58,17 +79,19 @@ def movement_units(ctx: Context, params: MovementParams) -> pl.LazyFrame:
     first_paid = revenue.filter(pl.col("mrr") > 0).group_by("account_id").agg(pl.col("month").min().alias("first"))
     prev, cur = pl.col("prev"), pl.col("cur")
     amount = pl.when(cur > prev).then(cur - prev).otherwise(prev - cur)
-    ends = pl.DataFrame({"month": months, "month_end": [min(month_end(m), ctx.period.end) for m in months]}).lazy()
-    rows = (
+    ends_frame = pl.DataFrame(
+        {"month": months, "month_end": ends, PERIOD: keys},
+        schema={"month": pl.Date, "month_end": pl.Date, PERIOD: pl.Int64},
+    ).lazy()
+    return (
         current.join(previous, on=["account_id", "month"], how="full", coalesce=True)
         .with_columns(cur.fill_null(0.0), prev.fill_null(0.0))
         .join(first_paid, on="account_id", how="left")
         .with_columns(_kind(prev, cur, pl.col("first") < pl.col("month")).alias("movement"))
         .filter(pl.col("movement") == params.movement)
-        .join(ends, on="month")
+        .join(ends_frame, on="month")
         .with_columns(date=pl.col("month_end"), numerator=amount, sample=pl.lit(1))
     )
-    return units_frame(rows, "month", "movement", "prev", "cur")
 
 
 METRIC = Metric(
@@ -85,4 +108,5 @@ METRIC = Metric(
     sample="movements (account-months)",
     details=("month", "movement", "prev", "cur"),
     variants=_variants,
+    periods_units=periods_movement_units,
 )

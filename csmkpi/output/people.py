@@ -112,18 +112,24 @@ def _kpi_styles(kpis: Sequence[Kpi]) -> Callable[[str, Row], Style]:
 
 
 def _statuses(cards: Sequence[Scorecard]) -> Callable[[str, Row], str | None]:
-    """The status of a long row's cells, or of a wide row's KPI column."""
-    table: dict[tuple[Any, Any, Any], str | None] = {
-        (card.period.label, row["group"], row["kpi"]): row["status"]
-        for card in cards
-        for row in card.long.select("group", "kpi", "status").iter_rows(named=True)
-    }
+    """The status of a long row's cells, or of a wide row's KPI column.
+
+    The (period, group, kpi) lookup is built on the first wide KPI cell asked for: only markdown
+    and xlsx ask, and a long trend of M accounts has millions of rows to read into it.
+    """
+    table: dict[tuple[Any, Any, Any], str | None] = {}
     ids = {k.id for card in cards for k in card.kpis}
 
     def status(column: str, row: Row) -> str | None:
         if column in ("value", "status") and "kpi" in row:
             return row.get("status")
         if column in ids:
+            if not table:
+                table.update(
+                    ((card.period.label, row["group"], row["kpi"]), row["status"])
+                    for card in cards
+                    for row in card.long.select("group", "kpi", "status").iter_rows(named=True)
+                )
             return table.get((row.get("period"), row.get("group"), column))
         return None
 

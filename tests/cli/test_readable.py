@@ -235,11 +235,12 @@ def test_a_binary_format_to_a_terminal_is_a_usage_error(fmt):
     assert b"PK\x03\x04" not in run.raw and b"PAR1" not in run.raw
 
 
-def test_html_is_accepted_as_a_choice_and_refused_until_the_report(cli, tmp_path):
-    for args in (("--format", "html"), ("--output", tmp_path / "card.html")):
-        result = cli(*BASE, *args)
-        assert result.exit_code == 2 and "html output comes with csmkpi report" in result.stderr
-    assert not (tmp_path / "card.html").exists()
+def test_html_is_the_scorecard_part_of_the_report(cli, tmp_path):
+    piped = cli(*BASE, "--format", "html")
+    assert piped.exit_code == 0 and piped.stdout.startswith("<!DOCTYPE html>")
+    assert cli(*BASE, "--output", tmp_path / "card.html", "--quiet").exit_code == 0
+    assert (tmp_path / "card.html").read_bytes() == piped.stdout_bytes
+    assert cli(*BASE, "--format", "html", "--output", tmp_path / "card.csv").exit_code == 2  # contradicts
 
 
 def test_markdown_is_for_people(cli):

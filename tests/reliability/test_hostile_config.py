@@ -87,7 +87,7 @@ def test_hostile_yaml_is_78_in_bounded_time_and_memory(company: Company) -> None
         # CPU time is the bound (a busy shared machine stretches wall time); wall time only catches a hang.
         assert cpu < 10, (name, cpu)
         assert wall < 60, (name, wall)
-        assert peak < 400 * 1024, (name, peak)  # KiB; a normal run peaks near 150 MiB
+        assert peak < 1024 * 1024, (name, peak)  # KiB; a normal run peaks near 150 MiB, an expanded bomb at many GiB
 
 
 @pytest.mark.parametrize("name", HOSTILE)

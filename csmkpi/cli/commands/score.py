@@ -76,6 +76,7 @@ def score(
             top=top,
             sort=sort,
             groups=group or (),
+            as_of_shown=as_of is not None,
         )
 
     run(body, debug=debug, max_errors=max_errors)
