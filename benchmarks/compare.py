@@ -1,12 +1,15 @@
-"""Check that csmkpi and the DuckDB reference compute the same numbers.
+"""Check that csmkpi and DuckDB compute the same numbers.
 
     python benchmarks/compare.py --data benchmarks/data/S [--period 2026-Q3 --as-of 2026-10-15]
+    python benchmarks/compare.py --data benchmarks/data/S --against query     # the yardstick's 9 core KPIs
     python benchmarks/compare.py --csmkpi long.csv --duckdb reference.csv     # compare two existing files
 
-Runs ``csmkpi score --data DIR --period P --as-of D --layout long --format csv`` and
-``benchmarks/duckdb_reference.py`` for the same period and config, then compares value, numerator, denominator and
-sample_size of every (group, kpi) present in both, to a relative tolerance (default 1e-9; both empty counts as
-equal). Prints the mismatches and the (group, kpi) pairs only one side has; exits 1 on any mismatch.
+Runs ``csmkpi score --data DIR --period P --as-of D --layout long --format csv`` and, for the same period,
+``benchmarks/duckdb_reference.py`` (``--against reference``, the default: the config's KPIs, validated) or
+``benchmarks/duckdb_query.py`` (``--against query``: the yardstick's one query, scored by csmkpi with
+``benchmarks/kpis_core.yaml``), then compares value, numerator, denominator and sample_size of every (group, kpi)
+present in both, to a relative tolerance (default 1e-9; both empty counts as equal). Prints the mismatches and the
+(group, kpi) pairs only one side has; exits 1 on any mismatch.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 BIN = Path(sys.executable).parent
 FIELDS = ("value", "numerator", "denominator", "sample_size")
+CORE_CONFIG = HERE / "kpis_core.yaml"
 
 
 def run_csmkpi(data: Path, period: str, as_of: str, config: Path, out: Path) -> None:
@@ -41,12 +45,14 @@ def period_dates(csmkpi_csv: Path) -> tuple[str, str]:
     return row["period_start"], row["period_end"]
 
 
-def run_duckdb(data: Path, start: str, end: str, config: Path, out: Path) -> None:
-    """Write the DuckDB reference's CSV for the period."""
+def run_duckdb(data: Path, start: str, end: str, config: Path, out: Path, against: str = "reference") -> None:
+    """Write the DuckDB reference's (or the yardstick query's) CSV for the period."""
     command = [
-        sys.executable, str(HERE / "duckdb_reference.py"), "--data", str(data), "--period-start", start,
-        "--period-end", end, "--config", str(config), "--out", str(out),
+        sys.executable, str(HERE / f"duckdb_{against}.py"), "--data", str(data), "--period-start", start,
+        "--period-end", end, "--out", str(out),
     ]  # fmt: skip
+    if against == "reference":
+        command += ["--config", str(config)]
     subprocess.run(command, check=True, cwd=ROOT)
 
 
@@ -92,7 +98,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, help="data folder (runs both tools)")
     parser.add_argument("--period", default="2026-Q3")
     parser.add_argument("--as-of", default="2026-10-15")
-    parser.add_argument("--config", type=Path, default=ROOT / "configs" / "kpis.yaml")
+    parser.add_argument("--config", type=Path, help="default: configs/kpis.yaml, or the core config with query")
+    parser.add_argument(
+        "--against", choices=("reference", "query"), default="reference",
+        help="duckdb_reference.py (the config's KPIs, validated) or duckdb_query.py (the 9 core KPIs, one query)",
+    )  # fmt: skip
     parser.add_argument("--csmkpi", type=Path, help="an existing csmkpi long CSV")
     parser.add_argument("--duckdb", type=Path, help="an existing DuckDB reference CSV")
     parser.add_argument("--tolerance", type=float, default=1e-9)
@@ -106,9 +116,10 @@ def main(argv: list[str] | None = None) -> int:
             if args.data is None:
                 parser.error("give --data, or both --csmkpi and --duckdb")
             ours, ref = folder / "csmkpi_long.csv", folder / "duckdb.csv"
-            run_csmkpi(args.data.resolve(), args.period, args.as_of, args.config.resolve(), ours)
+            config = args.config or (CORE_CONFIG if args.against == "query" else ROOT / "configs" / "kpis.yaml")
+            run_csmkpi(args.data.resolve(), args.period, args.as_of, config.resolve(), ours)
             start, end = period_dates(ours)
-            run_duckdb(args.data.resolve(), start, end, args.config.resolve(), ref)
+            run_duckdb(args.data.resolve(), start, end, config.resolve(), ref, args.against)
         mismatches, one_sided, compared = compare(ours, ref, args.tolerance)
     for line in one_sided:
         print(line)

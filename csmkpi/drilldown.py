@@ -104,6 +104,7 @@ def explain(request: ScoreRequest, kpi_id: str, group: str) -> Explanation:
         .when(denominator_total != 0)
         .then(pl.col("denominator") / denominator_total)
     )
+    tiebreak = [c for c in dict.fromkeys([*COLUMNS, *kpi.metric.details]) if c not in ("account_id", "date")]
     rows, total = pl.collect_all(
         [
             mine.join(names, on="account_id", how="left")
@@ -113,9 +114,11 @@ def explain(request: ScoreRequest, kpi_id: str, group: str) -> Explanation:
                 share.alias("share"),
             )
             .select(*COLUMNS, *kpi.metric.details)
+            # Every column breaks ties: rows come in whatever order the plan makes them (and a table read
+            # from the cache is in event-date order), and the same data must print the same bytes.
             .sort(
-                [pl.col("numerator").abs(), pl.col("denominator").abs(), "account_id", "date"],
-                descending=[True, True, False, False],
+                [pl.col("numerator").abs(), pl.col("denominator").abs(), "account_id", "date", *tiebreak],
+                descending=[True, True, False, False, *(False for _ in tiebreak)],
                 nulls_last=True,
             ),
             totals,

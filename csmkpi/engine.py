@@ -8,15 +8,16 @@ units -> attribution -> group -> rollup, all KPIs collected in one
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
-from csmkpi import dataset, periods, progress
+from csmkpi import dataset, periods, progress, reach
 from csmkpi.attribution import OWNER, attribute
 from csmkpi.config import LoadedConfig, load_config, peek_plugins, read_config
 from csmkpi.dimensions import ALL, UNASSIGNED
@@ -28,6 +29,9 @@ from csmkpi.rollup import GROUP, complete, group_costs, members, pool, poolable,
 from csmkpi.scoring import Target, composite, score_rows
 from csmkpi.suggest import did_you_mean
 from csmkpi.suggest import find as find_name
+
+if TYPE_CHECKING:
+    from csmkpi.cache import Cache
 
 LONG_COLUMNS = (
     "period",
@@ -61,6 +65,7 @@ class ScoreRequest:
     kpis: tuple[str, ...] = ()
     use_entry_points: bool = True
     compare: str | None = None  # "previous" or "year": also score that period, from the same load
+    cache: Cache | None = None  # where validated tables are kept between runs (SPEC §9); None reads every file
 
 
 @dataclass(frozen=True)
@@ -242,26 +247,47 @@ def configure(request: ScoreRequest) -> Run:
 
 
 def load_data(
-    run: Run, request: ScoreRequest, *, by: str | None = None, extra: Mapping[str, Iterable[str]] | None = None
+    run: Run,
+    request: ScoreRequest,
+    *,
+    by: str | None = None,
+    extra: Mapping[str, Iterable[str]] | None = None,
+    scored: Sequence[periods.Period] | None = None,
 ) -> Run:
-    """Read the tables the run's KPIs, the grouping and ``extra`` columns need (``--data`` wins over data.dir)."""
+    """Read the tables the run's KPIs, the grouping and ``extra`` columns need (``--data`` wins over data.dir).
+
+    ``scored``: the periods the run will score; the event tables then keep only the rows the KPIs
+    read over them (``csmkpi.reach``), every row still checked. Without it every row is kept.
+    """
     needs: list[Mapping[str, Iterable[str]]] = [dataset.dimension_columns(by or request.by)]
     needs.extend(kpi.metric.columns for kpi in run.kpis)
     if extra is not None:
         needs.append(extra)
     data_dir = request.data if request.data is not None else run.config.data_dir
+    narrowed = None if scored is None else tuple(scored)
     data = dataset.load(
         data_dir,
         dataset.merge_columns(*needs),
         run.config.data.tables,
         run.config.checks,
+        cache=request.cache,
+        reach=None if narrowed is None else partial(reach.reach, run.kpis, narrowed, run.config.attribution),
     )
+    data.narrowed = narrowed
     return Run(run.config, run.period, run.as_of, run.kpis, data, [*run.warnings, *data.warnings])
 
 
-def prepare(request: ScoreRequest, *, by: str | None = None) -> Run:
-    """Load the config, resolve the period and read the tables the KPIs need."""
-    return load_data(configure(request), request, by=by)
+def prepare(
+    request: ScoreRequest, *, by: str | None = None, scored: Callable[[Run], Sequence[periods.Period]] | None = None
+) -> Run:
+    """Load the config, resolve the period and read the tables the KPIs need.
+
+    ``scored`` names the periods the run will score (given the run before its data is read): the
+    event tables then keep only the rows the KPIs read over them (``csmkpi.reach``), every row
+    still checked. Without it every row is kept, for any period.
+    """
+    run = configure(request)
+    return load_data(run, request, by=by, scored=None if scored is None else scored(run))
 
 
 def revenue_snapshot(run: Run) -> Snapshot:
@@ -355,7 +381,7 @@ def _owned_units(
     stacked = pl.concat([frame.with_columns(pl.lit(i, pl.UInt32).alias("__kpi")) for i, frame in enumerate(frames)])
     del frames
     rollup_columns = ["__kpi", GROUP, OWNER, "numerator", "denominator", "sample"]  # what rollups read
-    owned = with_group(attribute(stacked.lazy(), tables), by, tables).select(rollup_columns).collect().lazy()
+    owned = with_group(attribute(stacked, tables), by, tables).select(rollup_columns).collect().lazy()
     del stacked  # the widest copy
     whole = [i for i, kpi_id in enumerate(plans) if not poolable(aggregations[kpi_id])]
     pooled, kept = pl.collect_all(
@@ -405,11 +431,19 @@ def _names(run: Run, by: str) -> dict[str, str]:
 
 def score(request: ScoreRequest) -> Scorecard:
     """Compute the scorecard of a request."""
-    run = prepare(request)
+    run = prepare(request, scored=lambda run: [run.period, *_compared(run, request.compare)])
     card = score_run(run, request.by)
     if request.compare is None:
         return card
     return with_compare(card, run, request.compare, request.by)
+
+
+def _compared(run: Run, compare: str | None) -> list[periods.Period]:
+    """The period ``--compare`` sets beside the run's, if any."""
+    if compare is None:
+        return []
+    fiscal = run.config.calendar.fiscal_year_start_month
+    return [periods.shift(run.period, compare, as_of=run.as_of, fiscal_year_start_month=fiscal)]
 
 
 def with_compare(card: Scorecard, run: Run, compare: str, by: str) -> Scorecard:
@@ -418,8 +452,7 @@ def with_compare(card: Scorecard, run: Run, compare: str, by: str) -> Scorecard:
     The compare period's warnings and notes join the card's (a missing revenue month there is as
     much a reason to doubt the change as here).
     """
-    fiscal = run.config.calendar.fiscal_year_start_month
-    other = periods.shift(run.period, compare, as_of=run.as_of, fiscal_year_start_month=fiscal)
+    (other,) = _compared(run, compare)
     before = score_run(dataclasses.replace(run, period=other), by)
     warnings = tuple(dict.fromkeys([*card.warnings, *before.warnings]))
     notes = (*card.notes, *(f"{other.label}: {note}" for note in before.notes))
@@ -432,6 +465,8 @@ def score_run(run: Run, by: str, ready: Mapping[str, pl.LazyFrame] | None = None
     ``ready``: unit rows already computed for some KPIs (by id), as their metric yields them
     for the run's period; the others are computed here.
     """
+    if not run.data.holds(run.period):  # a caller that scores a period it did not name to prepare
+        raise RuntimeError(f"the data was loaded for other periods than {run.period.label}: name it in prepare()")
     progress.report(f"computing {len(run.kpis)} KPIs for {run.period.label} by {by}")
     tables = run.data.lazy()
     group_members = members(by, tables).collect()
@@ -508,7 +543,9 @@ class ValidationReport:
     warnings: tuple[Issue, ...]
 
 
-def validate(config_path: Path, data: Path | None = None, *, use_entry_points: bool = True) -> ValidationReport:
+def validate(
+    config_path: Path, data: Path | None = None, *, use_entry_points: bool = True, cache: Cache | None = None
+) -> ValidationReport:
     """Check the config and every column of every table present; raise on the first failing layer."""
     config, _, warnings = load_metrics_and_config(config_path, use_entry_points=use_entry_points)
     loaded = dataset.load(
@@ -517,10 +554,11 @@ def validate(config_path: Path, data: Path | None = None, *, use_entry_points: b
         config.data.tables,
         config.checks,
         all_columns=True,
+        cache=cache,
     )
     return ValidationReport(
         config=config_path,
-        rows={name: frame.height for name, frame in loaded.tables.items()},
+        rows={name: loaded.tables.height(name) for name in loaded.tables},
         files=loaded.files,
         warnings=(*warnings, *loaded.warnings),
     )

@@ -50,9 +50,13 @@ def plan(request: ScoreRequest, grain: str = "month") -> tuple[Run, list[periods
     if request.period is None and request.start is None:
         start, end = default_range(request.as_of or date.today())
         request = dataclasses.replace(request, start=start, end=end)
-    run = prepare(request)
-    fiscal = run.config.calendar.fiscal_year_start_month
-    return run, periods.split(run.period, grain, as_of=run.as_of, fiscal_year_start_month=fiscal)
+
+    def split(run: Run) -> list[periods.Period]:
+        fiscal = run.config.calendar.fiscal_year_start_month
+        return periods.split(run.period, grain, as_of=run.as_of, fiscal_year_start_month=fiscal)
+
+    run = prepare(request, scored=split)  # the event tables keep the rows of these sub-periods only
+    return run, split(run)
 
 
 def score_pieces(run: Run, pieces: list[periods.Period], by: str, grain: str = "month") -> Trend:

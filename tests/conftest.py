@@ -34,6 +34,15 @@ def _no_entry_points(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(engine, "discover", builtins_only)
 
 
+@pytest.fixture(autouse=True)
+def _private_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """Every test gets its own, empty cache of validated tables: never the user's ~/.cache (SPEC §9)."""
+    folder = tmp_path_factory.mktemp("cache") / "csmkpi"
+    monkeypatch.setenv("CSMKPI_CACHE_DIR", str(folder))
+    monkeypatch.delenv("CSMKPI_CACHE_SIZE", raising=False)
+    return folder
+
+
 @pytest.fixture
 def runner() -> CliRunner:
     return CliRunner()

@@ -34,7 +34,7 @@ from csmkpi.metrics.registry import builtin_metrics
 ROOT = Path(__file__).resolve().parents[1]
 DOC = ROOT / "docs" / "metrics.md"
 README = ROOT / "README.md"
-COMMANDS = ("score", "explain", "trend", "drivers", "reasons", "report", "validate", "metrics", "init")
+COMMANDS = ("score", "explain", "trend", "drivers", "reasons", "report", "validate", "metrics", "init", "cache")
 PLUGIN_SECTION = "Writing a metric plugin"
 PLUGIN_MODULE = "renewal_win_rate"
 

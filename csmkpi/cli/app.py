@@ -12,6 +12,7 @@ import typer
 from typer.core import TyperGroup
 
 from csmkpi import __version__
+from csmkpi.cli.commands.cache import app as cache_app
 from csmkpi.cli.commands.drivers import drivers
 from csmkpi.cli.commands.explain import explain
 from csmkpi.cli.commands.init import init
@@ -85,6 +86,7 @@ app.command()(report)
 app.command()(validate)
 app.command()(init)
 app.command()(metrics)
+app.add_typer(cache_app, name="cache")
 
 
 def main() -> None:

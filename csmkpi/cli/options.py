@@ -52,6 +52,12 @@ ByOpt = Annotated[
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Show a traceback on errors.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but data and errors.")]
 StrictOpt = Annotated[bool, typer.Option("--strict", help="Treat warnings as errors (exit 65).")]
+NoCacheOpt = Annotated[
+    bool,
+    typer.Option(
+        "--no-cache", help="Read and check every file, without the cache of validated tables (csmkpi cache info)."
+    ),
+]
 DEFAULT_CONFIG = None  # found as SPEC §5 says: present.find_config
 FormatOpt = Annotated[
     Optional[str],  # noqa: UP045

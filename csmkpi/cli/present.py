@@ -12,6 +12,7 @@ from csmkpi.dimensions import DIMENSIONS
 from csmkpi.errors import CsmkpiError, ExitCode, Issue, UsageError
 
 if TYPE_CHECKING:
+    from csmkpi.cache import Cache, CacheInfo
     from csmkpi.drilldown import Explanation
     from csmkpi.engine import Scorecard, ScoreRequest, ValidationReport
     from csmkpi.output.people import Presentation
@@ -50,6 +51,8 @@ def score_request(
     by: str,
     kpis: list[str] | None = None,
     compare: str | None = None,
+    no_cache: bool = False,
+    quiet: bool = False,
 ) -> ScoreRequest:
     """The engine request of ``score``, ``explain`` and ``trend`` from their shared flags."""
     from csmkpi.engine import ScoreRequest
@@ -67,7 +70,23 @@ def score_request(
         by=by,
         kpis=tuple(kpis or ()),
         compare=compare,
+        cache=open_cache(no_cache, quiet),
     )
+
+
+def open_cache(no_cache: bool, quiet: bool) -> Cache | None:
+    """The cache of validated tables (SPEC §9), None with ``--no-cache``; its one problem is a warning line."""
+    if no_cache:
+        return None
+    from csmkpi.cache import Cache
+
+    def problem(message: str) -> None:
+        if not quiet:
+            from csmkpi.cli.runner import stderr_console
+
+            stderr_console().print(f"warning: {message}", style="yellow", markup=False, soft_wrap=True)
+
+    return Cache.from_environment(on_problem=problem)
 
 
 def _choice(flag: str, value: str, choices: tuple[str, ...]) -> str:
@@ -364,6 +383,39 @@ def emit_trend(
         frame = result.wide_table() if layout == "wide" else result.long_table()
         emit_frame(frame, fmt, path, escape=escape, quiet=quiet, people=people.trend(result))
     return int(ExitCode.OK)
+
+
+def _bytes(size: int) -> str:
+    for unit in ("bytes", "KiB", "MiB", "GiB"):
+        if size < 1024 or unit == "GiB":
+            return f"{size} {unit}" if unit == "bytes" else f"{size:.1f} {unit}"
+        size /= 1024  # type: ignore[assignment]
+    return f"{size} bytes"
+
+
+def cache_info(info: CacheInfo) -> None:
+    """``csmkpi cache info``, on stdout."""
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    where = str(info.folder) if info.exists else f"{info.folder} (not created yet)"
+    console.print(f"folder: {where}", markup=False, soft_wrap=True)
+    console.print(f"tables: {info.entries}", markup=False)
+    console.print(f"size: {_bytes(info.bytes)} of {_bytes(info.limit)}", markup=False)
+    if info.newest is not None and info.oldest is not None:
+        used = (datetime.fromtimestamp(t).strftime("%Y-%m-%d %H:%M") for t in (info.oldest, info.newest))
+        console.print("last used: {} to {}".format(*used), markup=False)
+
+
+def cache_cleared(folder: Path, entries: int, size: int) -> None:
+    """What ``csmkpi cache clear`` removed, on stderr."""
+    from csmkpi.cli.runner import stderr_console
+
+    stderr_console().print(
+        f"removed {entries} table{'s' if entries != 1 else ''} ({_bytes(size)}) from {folder}",
+        markup=False,
+        soft_wrap=True,
+    )
 
 
 def validation_summary(report: ValidationReport) -> None:

@@ -145,12 +145,16 @@ def subscription_months(subscriptions: pl.LazyFrame, horizon: date) -> pl.LazyFr
 
 
 def units_frame(frame: pl.LazyFrame, *details: str) -> pl.LazyFrame:
-    """Select the unit columns (typed, missing ones null) followed by detail columns."""
+    """Select the unit columns (typed, missing ones null) followed by detail columns.
+
+    A detail column the rows lack is empty: a run that shows no details (``score``) does not load
+    the columns only details show (``csmkpi.reach``).
+    """
     names = frame.collect_schema().names()
     columns = [
         (pl.col(name) if name in names else pl.lit(None)).cast(dtype).alias(name) for name, dtype in UNIT_SCHEMA.items()
     ]
-    return frame.select(*columns, *details)
+    return frame.select(*columns, *(pl.col(d) if d in names else pl.lit(None).alias(d) for d in details))
 
 
 UnitsFn = Callable[[Context, P], pl.LazyFrame]

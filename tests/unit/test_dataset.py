@@ -149,7 +149,7 @@ def test_a_table_that_fails_to_load_stops_neither_the_other_checks_nor_the_run(t
 def test_an_interrupted_load_leaves_no_thread_waiting(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     for table in NEEDED:
         shutil.copy(SAMPLE / f"{table}.csv", tmp_path / f"{table}.csv")
-    real_read, real_check = dataset.read_table, dataset._cross_check
+    real_read, real_check = dataset.read_validated, dataset._cross_check
     checking = threading.Event()
 
     def check(*args: Any) -> Any:
@@ -163,5 +163,5 @@ def test_an_interrupted_load_leaves_no_thread_waiting(tmp_path: Path, monkeypatc
         return real_read(source, *args)
 
     monkeypatch.setattr(dataset, "_cross_check", check)
-    monkeypatch.setattr(dataset, "read_table", interrupted)
+    monkeypatch.setattr(dataset, "read_validated", interrupted)
     assert type(load_or_hang(tmp_path, NEEDED)) is KeyboardInterrupt

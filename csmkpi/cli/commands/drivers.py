@@ -33,6 +33,7 @@ def drivers(
     max_errors: o.MaxErrorsOpt = 50,
     quiet: o.QuietOpt = False,
     strict: o.StrictOpt = False,
+    no_cache: o.NoCacheOpt = False,
     debug: o.DebugOpt = False,
 ) -> None:
     """Show which leading indicators go with an account-level outcome (needs csmkpi[stats]).
@@ -60,7 +61,15 @@ def drivers(
         fmt_ = present.choose_format(fmt, output, "long")
         check_outcome(outcome)
         request = present.score_request(
-            config=config, period=period, from_=from_, to=to, as_of=as_of, data=data, by="csm"
+            config=config,
+            period=period,
+            from_=from_,
+            to=to,
+            as_of=as_of,
+            data=data,
+            by="csm",
+            no_cache=no_cache,
+            quiet=quiet,
         )
         with present.progress(quiet):
             result = compute(request, outcome, horizon, tuple(indicator or ()))

@@ -32,6 +32,7 @@ def explain(
     escape_formulas: o.EscapeOpt = True,
     max_errors: o.MaxErrorsOpt = 50,
     quiet: o.QuietOpt = False,
+    no_cache: o.NoCacheOpt = False,
     strict: o.StrictOpt = False,
     debug: o.DebugOpt = False,
 ) -> None:
@@ -51,7 +52,17 @@ def explain(
         from csmkpi.drilldown import explain as drill
 
         fmt_ = present.choose_format(fmt, output, "long")
-        request = present.score_request(config=config, period=period, from_=from_, to=to, as_of=as_of, data=data, by=by)
+        request = present.score_request(
+            config=config,
+            period=period,
+            from_=from_,
+            to=to,
+            as_of=as_of,
+            data=data,
+            by=by,
+            no_cache=no_cache,
+            quiet=quiet,
+        )
         present.check_early(request, [group])
         with present.progress(quiet):
             explanation = drill(request, kpi, group)

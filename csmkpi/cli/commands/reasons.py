@@ -28,6 +28,7 @@ def reasons(
     max_errors: o.MaxErrorsOpt = 50,
     quiet: o.QuietOpt = False,
     strict: o.StrictOpt = False,
+    no_cache: o.NoCacheOpt = False,
     debug: o.DebugOpt = False,
 ) -> None:
     """Show why accounts churned in a period: a Pareto of reasons by logos and by lost MRR.
@@ -54,7 +55,17 @@ def reasons(
 
         fmt_ = present.choose_format(fmt, output, "long")
         check_rank_by(rank_by)
-        request = present.score_request(config=config, period=period, from_=from_, to=to, as_of=as_of, data=data, by=by)
+        request = present.score_request(
+            config=config,
+            period=period,
+            from_=from_,
+            to=to,
+            as_of=as_of,
+            data=data,
+            by=by,
+            no_cache=no_cache,
+            quiet=quiet,
+        )
         with present.progress(quiet):
             result = compute(request, rank_by)
         return emit_reasons(

@@ -25,6 +25,7 @@ def report(
     max_errors: o.MaxErrorsOpt = 50,
     quiet: o.QuietOpt = False,
     strict: o.StrictOpt = False,
+    no_cache: o.NoCacheOpt = False,
     debug: o.DebugOpt = False,
 ) -> None:
     """Write the HTML report of a period (needs csmkpi[report]): one file to open, forward and print.
@@ -52,7 +53,16 @@ def report(
         check("vl_convert", "report", purpose="csmkpi report")  # before any data is read
         check("jinja2", "report", purpose="csmkpi report")
         request = present.score_request(
-            config=config, period=period, from_=from_, to=to, as_of=as_of, data=data, by=by, compare="previous"
+            config=config,
+            period=period,
+            from_=from_,
+            to=to,
+            as_of=as_of,
+            data=data,
+            by=by,
+            compare="previous",
+            no_cache=no_cache,
+            quiet=quiet,
         )
         with present.progress(quiet):
             result = build(request, as_of_shown=as_of is not None)

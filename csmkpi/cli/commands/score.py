@@ -25,6 +25,7 @@ def score(
     escape_formulas: o.EscapeOpt = True,
     max_errors: o.MaxErrorsOpt = 50,
     quiet: o.QuietOpt = False,
+    no_cache: o.NoCacheOpt = False,
     strict: o.StrictOpt = False,
     debug: o.DebugOpt = False,
 ) -> None:
@@ -58,6 +59,8 @@ def score(
             by=by,
             kpis=kpi,
             compare=compare,
+            no_cache=no_cache,
+            quiet=quiet,
         )
         present.check_early(request, group or (), sort)
         with present.progress(quiet):

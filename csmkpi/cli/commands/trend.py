@@ -37,6 +37,7 @@ def trend(
     ] = None,
     max_errors: o.MaxErrorsOpt = 50,
     quiet: o.QuietOpt = False,
+    no_cache: o.NoCacheOpt = False,
     strict: o.StrictOpt = False,
     debug: o.DebugOpt = False,
 ) -> None:
@@ -63,7 +64,16 @@ def trend(
 
         fmt_ = present.choose_format(fmt, output, layout)
         request = present.score_request(
-            config=config, period=period, from_=from_, to=to, as_of=as_of, data=data, by=by, kpis=kpi
+            config=config,
+            period=period,
+            from_=from_,
+            to=to,
+            as_of=as_of,
+            data=data,
+            by=by,
+            kpis=kpi,
+            no_cache=no_cache,
+            quiet=quiet,
         )
         if limits or baseline is not None:
             return _with_limits(request, every, baseline, fmt_, layout, group, output, quiet, strict, escape_formulas)

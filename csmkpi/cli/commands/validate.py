@@ -19,6 +19,7 @@ def validate(
     max_errors: o.MaxErrorsOpt = 50,
     strict: o.StrictOpt = False,
     quiet: o.QuietOpt = False,
+    no_cache: o.NoCacheOpt = False,
     debug: o.DebugOpt = False,
 ) -> None:
     """Check the config and every column of every table; exit non-zero on errors.
@@ -39,9 +40,10 @@ def validate(
         if fmt not in ("text", "json"):
             raise UsageError(f"--format must be text or json, not {fmt!r}")
         path = present.find_config(config)
+        cache = present.open_cache(no_cache, quiet)
         if fmt == "text":
             with present.progress(quiet):
-                report = check(path, data)
+                report = check(path, data, cache=cache)
             if present.report_warnings(report.warnings[:max_errors], (), quiet=quiet, strict=strict):
                 return int(ExitCode.DATA)
             if not quiet:
@@ -49,7 +51,7 @@ def validate(
             return int(ExitCode.OK)
         try:
             with present.progress(quiet):
-                report = check(path, data)
+                report = check(path, data, cache=cache)
         except CsmkpiError as exc:  # a finding, reported as data on stdout
             present.validation_json(None, exc, max_errors)
             return int(exc.exit_code)

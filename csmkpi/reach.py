@@ -1,0 +1,132 @@
+"""Which columns and rows of the event tables a run's KPIs read, found before any file is read.
+
+The KPIs' unit plans are built on empty stand-ins of the tables and collected; Polars' optimizer
+hands each stand-in the columns its scans need (projection pushdown) and the filter their rows
+must pass (predicate pushdown), exactly as it would hand them to a file reader. The loader then
+checks every row of a table but keeps only those columns and the rows some KPI of the run can
+read: memory for what the run needs, not for the whole export.
+
+Only tables the engine reads through the metrics alone are narrowed (tickets, surveys,
+opportunities, activities, milestones): accounts, csms and assignments also feed attribution and
+the groups, and mrr, usage and subscriptions the data-freshness rule. A filter that would change
+with the data's snapshot months is not used (the plans are built twice, with the periods' last
+and first months as end months, and a table's filters must agree), and anything unexpected
+leaves every table whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import polars as pl
+
+from csmkpi.fastpath import DTYPES
+from csmkpi.metrics.base import UNIT_SCHEMA, Context, MetricError
+from csmkpi.periods import Period
+from csmkpi.schemas import table_spec
+
+NARROWED = ("tickets", "surveys", "opportunities", "activities", "milestones")
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What a run reads of one table: its columns (None: all) and the filter of its rows (None: all)."""
+
+    columns: frozenset[str] | None
+    rows: pl.Expr | None
+
+
+def schema(table: str) -> dict[str, pl.DataType]:
+    """The typed schema of a table, every column of the contract."""
+    return {name: DTYPES[spec.kind] for name, spec in table_spec(table).items()}
+
+
+def reach(
+    kpis: Sequence[Any], periods: Sequence[Period], attribution: str, present: Collection[str]
+) -> dict[str, Reach]:
+    """Per narrowed table present, what the KPIs read over ``periods``; {} when it cannot be told."""
+    try:
+        first = _record(kpis, periods, attribution, present, earliest=False)
+        second = _record(kpis, periods, attribution, present, earliest=True)
+    except Exception:  # a metric the stand-ins do not suit: every table stays whole
+        return {}
+    found: dict[str, Reach] = {}
+    for table in NARROWED:
+        if table not in present or table not in first:
+            continue
+        columns = _columns(first[table])
+        filters = [predicate for _, predicate in first[table]]
+        # The scans are asked in any order (collected in parallel): compared as sets of filters.
+        same = sorted(str(p) for _, p in first[table]) == sorted(str(p) for _, p in second.get(table, []))
+        rows = None if not same or any(p is None for p in filters) else pl.any_horizontal(filters)
+        found[table] = Reach(columns, rows)
+    return found
+
+
+def _columns(scans: list[tuple[list[str] | None, pl.Expr | None]]) -> frozenset[str] | None:
+    names: set[str] = set()
+    for projected, predicate in scans:
+        if projected is None:
+            return None
+        names.update(projected)
+        if predicate is not None:
+            names.update(predicate.meta.root_names())
+    return frozenset(names)
+
+
+Scans = dict[str, list[tuple[list[str] | None, pl.Expr | None]]]
+
+
+def _record(
+    kpis: Sequence[Any], periods: Sequence[Period], attribution: str, present: Collection[str], earliest: bool
+) -> Scans:
+    """Build and collect every KPI's units and warnings on empty stand-ins; what each stand-in was asked.
+
+    The snapshot months are the periods' last months, or (``earliest``) their first months: the
+    two ends of what the data can make them (SPEC §3, data freshness), so a filter that moves with
+    them differs between the two recordings.
+    """
+    from polars.io.plugins import register_io_source
+
+    asked: Scans = {}
+
+    def stand_in(table: str) -> pl.LazyFrame:
+        typed = schema(table)
+
+        def source(with_columns: list[str] | None, predicate: pl.Expr | None, *_: Any) -> Iterator[pl.DataFrame]:
+            asked.setdefault(table, []).append((with_columns, predicate))
+            frame = pl.DataFrame(schema=typed)
+            yield frame.select(with_columns) if with_columns is not None else frame
+
+        return register_io_source(source, schema=typed)
+
+    tables = {table: stand_in(table) for table in present}
+    unit_columns = [pl.col(name).cast(dtype) for name, dtype in UNIT_SCHEMA.items()]
+    plans = []
+    for period in periods:
+        month = period.first_month if earliest else period.last_month
+        ctx = Context(period, tables, attribution, {"revenue": month, "usage": month})
+        for kpi in kpis:
+            try:
+                plans.append(kpi.metric.units(ctx, kpi.params).select(unit_columns))
+                if kpi.metric.warnings is not None:
+                    kpi.metric.warnings(ctx, kpi.params)
+            except MetricError:
+                continue  # not computable in the run either: it reads nothing
+    pl.collect_all(plans)
+    return asked
+
+
+def filtered(frame: pl.DataFrame | pl.LazyFrame, rows: pl.Expr | None) -> pl.DataFrame | pl.LazyFrame:
+    """The rows of a table a run reads."""
+    return frame if rows is None else frame.filter(rows)
+
+
+def covers(periods: Sequence[Period], period: Period) -> bool:
+    """Whether a table narrowed for ``periods`` holds every event row of ``period``."""
+    return any(p.start <= period.start and period.end <= p.end for p in periods)
+
+
+Planner = Callable[[Collection[str]], dict[str, Reach]]  # tables present -> what a run reads of them
