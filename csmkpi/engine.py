@@ -498,12 +498,24 @@ def score_run(run: Run, by: str, ready: Mapping[str, pl.LazyFrame] | None = None
     collected = {
         kpi.id: complete(collected[kpi.id], every_group, kpi.aggregation) for kpi in run.kpis if kpi.id in collected
     }
+    names = {UNASSIGNED: UNASSIGNED, ALL: "All"} | _names(run, by)
+    return card_of(run, by, collected, _not_computable(group_members), names, warnings, found)
+
+
+def card_of(
+    run: Run,
+    by: str,
+    collected: Mapping[str, pl.DataFrame],
+    missing: pl.DataFrame,
+    names: dict[str, str],
+    warnings: Sequence[Issue],
+    found: Mapping[str, Snapshot],
+) -> Scorecard:
+    """The scorecard of a run from each KPI's rolled-up rows (``missing``: the rows of a KPI not computed)."""
     scoring = run.config.scoring
     parts = []
     for kpi in run.kpis:
-        rows = collected.get(kpi.id)
-        if rows is None:
-            rows = _not_computable(group_members)
+        rows = collected.get(kpi.id, missing)
         rows = score_rows(rows, kpi.target, cap=scoring.cap, amber_at=scoring.amber_at)
         parts.append(rows.with_columns(pl.lit(kpi.id).alias("kpi"), pl.lit(kpi.label).alias("label")))
     long = pl.concat(parts, how="vertical_relaxed").with_columns(
@@ -513,16 +525,15 @@ def score_run(run: Run, by: str, ready: Mapping[str, pl.LazyFrame] | None = None
         pl.lit(by).alias("group_by"),
         pl.col("sample_size").cast(pl.Int64),
     )
-    scores = composite(long, [k.target for k in run.kpis])
     return Scorecard(
         period=run.period,
         as_of=run.as_of,
         group_by=by,
         kpis=tuple(run.kpis),
         long=long,
-        scores=scores,
+        scores=composite(long, [k.target for k in run.kpis]),
         amber_at=scoring.amber_at,
-        names={UNASSIGNED: UNASSIGNED, ALL: "All"} | _names(run, by),
+        names=names,
         warnings=tuple(warnings),
         inputs=run.inputs,
         notes=tuple(

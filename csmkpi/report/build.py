@@ -34,6 +34,7 @@ from csmkpi.engine import (
     Run,
     Scorecard,
     ScoreRequest,
+    card_of,
     configure,
     load_data,
     metric_units,
@@ -53,7 +54,7 @@ from csmkpi.metrics.mrr_movements import MOVEMENTS
 from csmkpi.metrics.registry import discover
 from csmkpi.rollup import GROUP, group_costs
 from csmkpi.rollup import department as rollup_department
-from csmkpi.scoring import Target, composite, score_rows
+from csmkpi.scoring import Target
 from csmkpi.trends import Trend
 
 MONTHS = 12  # the trend section's length, ending with P's last month
@@ -222,38 +223,7 @@ def _department_plans(run: Run) -> tuple[dict[str, pl.LazyFrame], list[Issue], d
 def _department_card(
     run: Run, collected: dict[str, pl.DataFrame], warnings: list[Issue], found: dict[str, Snapshot]
 ) -> Scorecard:
-    scoring = run.config.scoring
-    parts = []
-    for kpi in run.kpis:
-        rows = collected.get(kpi.id)
-        if rows is None:
-            rows = _none_row()
-        rows = score_rows(rows, kpi.target, cap=scoring.cap, amber_at=scoring.amber_at)
-        parts.append(rows.with_columns(pl.lit(kpi.id).alias("kpi"), pl.lit(kpi.label).alias("label")))
-    long = pl.concat(parts, how="vertical_relaxed").with_columns(
-        pl.lit(run.period.label).alias("period"),
-        pl.lit(run.period.start).alias("period_start"),
-        pl.lit(run.period.end).alias("period_end"),
-        pl.lit(ALL).alias("group_by"),
-        pl.col("sample_size").cast(pl.Int64),
-    )
-    return Scorecard(
-        period=run.period,
-        as_of=run.as_of,
-        group_by=ALL,
-        kpis=tuple(run.kpis),
-        long=long,
-        scores=composite(long, [k.target for k in run.kpis]),
-        amber_at=scoring.amber_at,
-        names={ALL: "All"},
-        warnings=tuple(warnings),
-        inputs=run.inputs,
-        notes=tuple(
-            note
-            for kind, snapshot in found.items()
-            if any(needs(kpi, kind) for kpi in run.kpis) and (note := snapshot.note(kind, run.period))
-        ),
-    )
+    return card_of(run, ALL, collected, _none_row(), {ALL: "All"}, warnings, found)
 
 
 def _none_row() -> pl.DataFrame:
