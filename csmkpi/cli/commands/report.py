@@ -66,6 +66,6 @@ def report(
         )
         with present.progress(quiet):
             result = build(request, as_of_shown=as_of is not None)
-            return emit_report(result, output=output, quiet=quiet, strict=strict, top=top)
+        return emit_report(result, output=output, quiet=quiet, strict=strict, top=top)
 
     run(body, debug=debug, max_errors=max_errors)
