@@ -211,6 +211,7 @@ def _unique(keys: pl.DataFrame) -> bool:
     """Whether no two rows have the same key: proved by strictly increasing keys, else by counting them."""
     if keys.height < 2 or any(keys[c].null_count() for c in keys.columns):
         return keys.height < 2
+    keys = keys.rechunk()  # a stream's many chunks: comparing shifted views of them is several times slower
     earlier, later = keys.head(keys.height - 1), keys.tail(keys.height - 1)  # views, not copies
     increasing = pl.repeat(False, later.height, eager=True)
     for c in reversed(keys.columns):  # lexicographic: the first column decides, ties go to the next
