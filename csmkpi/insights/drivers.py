@@ -339,7 +339,8 @@ def design(accounts: pl.DataFrame, names: Sequence[str]) -> Design:
         name: (float(values.mean()) if n else None, float(values.std(ddof=1)) if n >= 2 else None)
         for name, values in columns.items()
     }
-    constant = [name for name in kept if stats[name][1] == 0.0]
+    # Every value the same, compared exactly: a computed sd of 0.8 repeated is 2e-16, not 0.
+    constant = [name for name in kept if n >= 2 and bool((columns[name] == columns[name][0]).all())]
     fitted = [name for name in kept if name not in constant and stats[name][1] is not None]
     z = np.empty((n, 0))
     if fitted:
@@ -355,7 +356,8 @@ def model_rows(
     chosen = design(accounts, names)
     n, k, binary = chosen.n, len(chosen.fitted), outcome != "nrr"
     events = int(chosen.y.sum()) if binary else None
-    vifs = _vifs(chosen.z) if k and n > k + 1 else None  # with n <= k + 1 every fit is perfect: no VIF
+    # With n <= k + 1 every fit of one z on the others is perfect: no VIF, but 1 with one indicator (SPEC).
+    vifs = _vifs(chosen.z) if k == 1 or (k and n > k + 1) else None
     fit = _fit(chosen.y, chosen.z, binary, events, models)
     rows = []
     for name in chosen.names:

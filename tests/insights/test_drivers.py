@@ -226,6 +226,20 @@ def test_constant_indicator(tmp_path):
     assert found["coverage"]["vif"] == 1.0  # the only indicator fitted
 
 
+def test_an_indicator_with_one_non_round_value_for_every_account_is_constant(tmp_path):
+    """CSAT 4 of 5 (0.8) for every account: numpy's sd of 0.8 x 100 is 2e-16, yet sd = 0 (SPEC 8.2)."""
+    company, config = small(tmp_path, 100)
+    lines = ["response_id,account_id,survey,responded_at,score"]
+    for a in sorted(company.truth):
+        lines += [f"{a}-{j},{a},csat,2026-02-01T10:00:00,{2 if j == 0 else 5}" for j in range(5)]
+    (tmp_path / "data" / "surveys.csv").write_text("\n".join(lines) + "\n")
+    config.write_text(KPIS + "  - {id: csat, metric: csat}\n")
+    found = rows(run(config))
+    assert found["csat"]["flags"] == "constant"
+    assert found["csat"]["mean"] is None and found["csat"]["sd"] is None and found["csat"]["coef"] is None
+    assert found["coverage"]["coef"] is not None and "not-fitted" not in (found["coverage"]["flags"] or "")
+
+
 def test_collinear_indicators(tmp_path):
     """Activities of all types = QBRs plus a check-in on 5 accounts: nearly the same indicator (VIF > 5)."""
     company = planted(300, seed=11)
@@ -285,7 +299,7 @@ def test_not_fitted_when_n_is_at_most_k_plus_1(tmp_path):
     found = rows(run(company.write(tmp_path), indicators=("coverage",)))
     assert found["coverage"]["n"] == 2 and found["coverage"]["sd"] is not None
     assert found["coverage"]["flags"] == "few-events;not-fitted"
-    assert found["coverage"]["vif"] is None and found["coverage"]["coef"] is None
+    assert found["coverage"]["vif"] == 1.0 and found["coverage"]["coef"] is None  # 1 with one indicator
 
 
 def test_no_indicator_fitted_is_not_fitted_on_every_row(tmp_path):
