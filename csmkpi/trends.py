@@ -26,6 +26,7 @@ class Trend:
     grain: str
     cards: tuple[Scorecard, ...]
     limits: LimitsConfig = field(default_factory=LimitsConfig)  # the config's settings for control limits
+    min_sample: int = 5  # scoring.min_sample: the sample a point needs to be usable in control limits (SPEC 8.1)
 
     def long_table(self) -> pl.DataFrame:
         """Every sub-period's long rows, one after the other."""
@@ -64,7 +65,7 @@ def score_pieces(run: Run, pieces: list[periods.Period], by: str, grain: str = "
     runs = [dataclasses.replace(run, period=piece) for piece in pieces]
     shared = shared_units(runs)
     cards = _at_once(lambda i: score_run(runs[i], by, shared[i]), len(runs))
-    return Trend(run.period, grain, cards, run.config.limits)
+    return Trend(run.period, grain, cards, run.config.limits, run.config.scoring.min_sample)
 
 
 # Sub-periods scored at the same time. A month's joins and pools keep about one core busy, so two

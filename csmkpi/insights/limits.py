@@ -4,7 +4,7 @@ A series is one group and one KPI over the sub-periods of a ``trend``, in time o
 from the series' own point-to-point variation (Wheeler's individuals and moving-range chart), so
 one method fits every KPI, ratios included:
 
-- a point is usable when it has a value and its sample_size reaches the KPI's ``min_sample``;
+- a point is usable when it has a value and its sample_size reaches ``scoring.min_sample``;
 - mR_t = |x_t - x_(t-1)| when sub-periods t and t-1 are both usable;
 - centre = mean of the usable baseline points, mR̄ = mean of the moving ranges inside the baseline;
 - limits = centre ± 2.66·mR̄, range limit = 3.268·mR̄; none with fewer than ``min_points`` baseline
@@ -335,7 +335,7 @@ def with_limits(trend: Trend, baseline: int | None = None) -> LimitedTrend:
     limits = control_limits(
         long,
         labels,
-        {kpi.id: kpi.target.min_sample for kpi in kpis},
+        dict.fromkeys((kpi.id for kpi in kpis), trend.min_sample),  # scoring.min_sample, not a KPI's own (SPEC 8.1)
         min_points=trend.limits.min_points,
         run_length=trend.limits.run_length,
         baseline=baseline,

@@ -171,7 +171,7 @@ def _trend(run: Run) -> LimitedTrend:
     fiscal = run.config.calendar.fiscal_year_start_month
     pieces = periods.split(span, "month", as_of=run.as_of, fiscal_year_start_month=fiscal)
     cards = tuple(department(dataclasses.replace(run, period=piece)) for piece in pieces)
-    return with_limits(Trend(span, "month", cards, run.config.limits))
+    return with_limits(Trend(span, "month", cards, run.config.limits, run.config.scoring.min_sample))
 
 
 def department(run: Run) -> Scorecard:

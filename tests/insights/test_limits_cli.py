@@ -150,3 +150,23 @@ def test_every_format_has_the_limit_columns(config, tmp_path, fmt):
     else:
         header = out.read_text().splitlines()[0]
         assert all(column in header for column in COLUMNS)
+
+
+def test_usable_points_need_scoring_min_sample_even_when_a_kpi_sets_its_own(build):
+    """SPEC 8.1: usable = a value and sample_size >= scoring.min_sample (5); fcr's own min_sample: 1 rules its status only.
+
+    Four tickets a month: every fcr point has a value and sample 4, so none is usable: no limits, no signal.
+    """
+    lines = ["ticket_id,account_id,opened_at,resolved_at,contacts,reopened"]
+    for month in MONTHS:
+        lines += [f"T{month}-{i},A1,{month}-10T09:00:00,{month}-11T09:00:00,{1 if i else 3},false" for i in range(4)]
+    kpis = KPIS.replace("target: 0.4}", "target: 0.4, min_sample: 1}")
+    config = build(
+        kpis=kpis, csms="csm_id\nalice\n", accounts="account_id,csm_id\nA1,alice\n", tickets="\n".join(lines) + "\n"
+    )
+    result = trend(config, "--format", "csv", "--kpi", "fcr")
+    assert result.exit_code == 0, result.output
+    fcr = pl.read_csv(result.stdout_bytes).filter(pl.col("group") == "ALL")
+    assert fcr["value"].to_list() == pytest.approx([0.75] * 12) and fcr["status"].to_list() == ["green"] * 12
+    assert fcr["baseline"].to_list() == [False] * 12
+    assert fcr["centre"].null_count() == 12 and fcr["signal"].null_count() == 12
