@@ -450,7 +450,7 @@ def _fit(y: Any, z: Any, binary: bool, events: int | None, models: tuple[Any, An
     fit.p_value = [_finite(v) for v in pvalues]
     fit.ci_low = [_finite(v) for v in low]
     fit.ci_high = [_finite(v) for v in high]
-    if binary and any(c is not None and abs(c) > SEPARATION_COEF for c in fit.coef):
+    if any(c is not None and abs(c) > SEPARATION_COEF for c in fit.coef):  # nrr too: SPEC 8.2 names no model
         fit.flags.append("separation")
     return fit
 

@@ -284,6 +284,17 @@ def test_separation_when_an_indicator_predicts_the_outcome_perfectly(tmp_path):
     assert found["coverage"]["mean"] is not None
 
 
+def test_separation_flags_an_nrr_coefficient_above_10(tmp_path):
+    """nrr 50 for covered accounts, 1 (or 0) for the others: about 24 per sd of coverage, |coef| > 10 (SPEC 8.2)."""
+    company = planted(200, seed=3)
+    for row in company.mrr:
+        if row["month"] in O_MONTHS and company.truth[row["account_id"]]["covered"]:
+            row["mrr"] = "50000"
+    found = rows(run(company.write(tmp_path), "nrr"))
+    assert found["coverage"]["coef"] > 10 and "separation" in found["coverage"]["flags"].split(";")
+    assert "not-fitted" not in found["coverage"]["flags"] and found["coverage"]["std_err"] is not None
+
+
 def test_not_fitted_when_nobody_churns(tmp_path):
     _, config = small(tmp_path, 200, churn=(0.0, 0.0))
     found = rows(run(config))
