@@ -252,8 +252,11 @@ class ReasonsConfig(BaseModel):
         return self
 
     def label(self, reason: str | None) -> str:
-        """The reported label of a raw reason: normalised, mapped, normalised again; empty is ``(unknown)``."""
-        folded = normalise_label(reason or "")
+        """The reported label of a raw reason: normalised, mapped, normalised again; empty is ``(unknown)``.
+
+        No reason is ``(unknown)`` before the map, so a map key ``(unknown)`` renames it (SPEC 8.3's order).
+        """
+        folded = normalise_label(reason or "") or UNKNOWN_REASON
         mapping = {normalise_label(key): value for key, value in self.map.items()}
         if folded in mapping:
             folded = normalise_label(mapping[folded])

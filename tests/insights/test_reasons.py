@@ -183,6 +183,16 @@ def test_the_replacement_is_normalised_and_an_empty_one_is_unknown(company):
     assert got["A3"] == "(unknown)"  # lookback 0: only renewals lost from 2026-07-01 count
 
 
+def test_a_map_key_unknown_renames_accounts_without_a_reason(company):
+    """SPEC 8.3: no reason is (unknown), then the label and the map apply: key "(Unknown)" renames it."""
+    text = company.read_text().replace('"too expensive": "Budget / price"', '"(Unknown)": "Not recorded", "": "x"')
+    company.write_text(text)
+    result, _ = pareto(company)
+    got = {r["account_id"]: r["reason"] for r in result.churned.iter_rows(named=True)}
+    unknown = {a for a, reason in got.items() if reason == "not recorded"}
+    assert unknown and "(unknown)" not in got.values() and "x" not in got.values()
+
+
 def test_without_churn_the_output_is_the_header_and_a_message(company, runner):
     result = runner.invoke(app, ["reasons", "-c", str(company), "-p", "2026-Q2", "--as-of", "2026-10-15"])
     assert result.exit_code == 0, result.output
