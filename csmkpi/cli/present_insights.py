@@ -74,11 +74,7 @@ def emit_reasons(
     if report_warnings(list(result.warnings), list(result.notes), quiet=quiet, strict=strict):
         return int(ExitCode.DATA)
     if result.rows.is_empty() and not quiet:
-        stderr_console().print(
-            f"no churned accounts in {result.period.label} ({result.period.start} → {result.period.end})",
-            markup=False,
-            soft_wrap=True,
-        )
+        stderr_console().print(result.empty_message(), markup=False, soft_wrap=True)
     if fmt == "table":
         from rich.console import Console
 

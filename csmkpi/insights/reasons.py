@@ -23,6 +23,7 @@ from csmkpi.config import ReasonsConfig
 from csmkpi.dimensions import ALL, UNASSIGNED
 from csmkpi.engine import Kpi, Run, ScoreRequest, configure, kpi_units, load_data, revenue_snapshot
 from csmkpi.errors import InputMissingError, Issue, UsageError
+from csmkpi.groups import resolve
 from csmkpi.metrics.base import MetricError
 from csmkpi.metrics.churn import METRIC as CHURN
 from csmkpi.metrics.churn import ChurnParams
@@ -65,21 +66,27 @@ class Reasons:
     warnings: tuple[Issue, ...] = ()
     notes: tuple[str, ...] = ()
     inputs: tuple[Path, ...] = ()
+    known: bool = True  # False when the revenue data ends before the period's end snapshot: no rows, not no churn
 
     def table(self) -> pl.DataFrame:
         """The rows of SPEC §8.3: groups by name, then (unassigned), then ALL; reasons by rank."""
         return self.rows.select(COLUMNS)
 
+    def empty_message(self, group: str = ALL) -> str:
+        """Why a group has no rows: nobody churned, or the data cannot tell yet."""
+        span = f"{self.period.label} ({self.period.start} → {self.period.end})"
+        if not self.known:
+            return f"no churn reasons for {span}: the revenue data does not reach its end (see the warning)"
+        return f"no churned accounts{'' if group == ALL else f' for {group}'} in {span}"
+
+    def group_id(self, group: str) -> str:
+        """The member ``group`` names, any case; a usage error with "did you mean" when none (SPEC 6)."""
+        known = dict.fromkeys([*self.groups, *self.rows[GROUP].to_list(), UNASSIGNED, ALL], "")
+        return resolve([group], known, self.group_by)[0]
+
     def of(self, group: str) -> pl.DataFrame:
         """One group's rows in rank order (a group without churn has none)."""
-        known = {*self.groups, UNASSIGNED, ALL, *self.rows[GROUP].to_list()}
-        if group not in known:
-            shown = sorted(self.groups)
-            more = f" and {len(shown) - 10} more" if len(shown) > 10 else ""
-            raise UsageError(
-                f"no {self.group_by} {group!r}; choose one of: {', '.join(shown[:10])}{more}, {UNASSIGNED} or {ALL}"
-            )
-        return self.rows.filter(pl.col(GROUP) == group)
+        return self.rows.filter(pl.col(GROUP) == self.group_id(group))
 
 
 def check_rank_by(rank_by: str) -> str:
@@ -130,6 +137,7 @@ def reasons_of(run: Run, by: str, rank_by: str = "mrr") -> Reasons:
         warnings=tuple(warnings),
         notes=(note,) if note else (),
         inputs=(run.config.path, *run.data.files.values(), *run.data.folder_files),
+        known=units is not None,
     )
 
 

@@ -8,7 +8,7 @@ from rich.console import RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from csmkpi.errors import UsageError
+from csmkpi.groups import resolve
 from csmkpi.metrics.base import Unit
 from csmkpi.output.render import format_value, sparkline
 
@@ -30,13 +30,6 @@ def plain_number(value: float | None, unit: Unit) -> str:
     return "0" if text in ("-0", "") else text
 
 
-def _check_group(groups: set[str], group: str) -> None:
-    if group not in groups:
-        shown = sorted(groups)
-        more = f" and {len(shown) - 10} more" if len(shown) > 10 else ""
-        raise UsageError(f"no group {group!r} in the trend; choose one of: {', '.join(shown[:10])}{more}")
-
-
 def _marked(values: list[float | None], signalled: list[bool]) -> Text:
     """The sparkline, signal points in colour, and a second line with ^ under them (no colour needed)."""
     line = sparkline(values) or " " * len(values)
@@ -54,7 +47,9 @@ def limits_view(result: LimitedTrend, group: str) -> list[RenderableType]:
     if not trend.cards:
         return []
     rows = result.long_table()
-    _check_group(set(rows["group"].to_list()), group)
+    card = trend.cards[0]
+    # By id or name, any case, with "did you mean" (SPEC 6), as the trend view without limits.
+    group = resolve([group], {g: card.names.get(g, "") for g in rows["group"].unique().to_list()}, card.group_by)[0]
     labels = [card.period.label for card in trend.cards]
     baseline = result.baseline or len(labels)
     limits = trend.limits
@@ -121,10 +116,11 @@ def _percent(value: float | None) -> str:
 
 def reasons_view(result: Reasons, group: str) -> RenderableType:
     """One group's reasons by rank: a bar of each share, the cumulative share, logos and lost MRR."""
+    group = result.group_id(group)
     rows = result.of(group)
     period = result.period
     if rows.is_empty():
-        return Text(f"no churned accounts for {group} in {period.label} ({period.start} → {period.end})", style="dim")
+        return Text(result.empty_message(group), style="dim")
     measure = "lost MRR" if result.rank_by == "mrr" else "logos"
     share, cumulative = ("mrr_share", "cum_mrr_share") if result.rank_by == "mrr" else ("logo_share", "cum_logo_share")
     logos = int(rows["logos"].sum()) if rows.height else 0

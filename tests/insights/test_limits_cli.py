@@ -170,3 +170,11 @@ def test_usable_points_need_scoring_min_sample_even_when_a_kpi_sets_its_own(buil
     assert fcr["value"].to_list() == pytest.approx([0.75] * 12) and fcr["status"].to_list() == ["green"] * 12
     assert fcr["baseline"].to_list() == [False] * 12
     assert fcr["centre"].null_count() == 12 and fcr["signal"].null_count() == 12
+
+
+def test_the_terminal_group_is_found_in_any_case_and_a_typo_gets_did_you_mean(config):
+    shown = trend(config, "-f", "table", "--group", "ALICE", env={"COLUMNS": "140"})
+    assert shown.exit_code == 0, shown.output
+    assert "Control limits for alice by month" in shown.stdout
+    typo = trend(config, "-f", "table", "--group", "alce")
+    assert typo.exit_code == 2 and "did you mean alice" in typo.stderr, typo.output

@@ -267,6 +267,11 @@ def test_a_period_the_data_cannot_answer_warns_and_writes_the_header(company, ru
     assert result.exit_code == 0, result.output
     assert "mrr.csv ends at 2026-09" in result.stderr
     assert result.stdout.count("\n") == 1
+    assert "no churned accounts" not in result.stderr  # not "nobody churned": the data cannot tell yet
+    assert "no churn reasons for 2027-Q1" in result.stderr and "does not reach its end" in result.stderr
+    args = ["reasons", "-c", str(company), "-p", "2027-Q1", "--as-of", "2027-04-15", "-f", "table"]
+    shown = runner.invoke(app, args, env={"COLUMNS": "200"})
+    assert "no churned accounts" not in shown.stdout and "does not reach its end" in shown.stdout
 
 
 def test_no_revenue_data_is_66(build, runner):
@@ -279,3 +284,12 @@ def test_no_revenue_data_is_66(build, runner):
 def test_the_same_inputs_give_the_same_bytes(company, runner):
     args = ["reasons", "-c", str(company), "-p", "2026-Q3", "--as-of", "2026-10-15", "-f", "csv"]
     assert runner.invoke(app, args).stdout_bytes == runner.invoke(app, args).stdout_bytes
+
+
+def test_the_terminal_group_is_found_in_any_case_and_a_typo_gets_did_you_mean(company, runner):
+    args = ["reasons", "-c", str(company), "-p", "2026-Q3", "--as-of", "2026-10-15", "-f", "table", "--by", "team"]
+    shown = runner.invoke(app, [*args, "--group", "east"], env={"COLUMNS": "120"})
+    assert shown.exit_code == 0, shown.output
+    assert "Churn reasons for East (team)" in shown.stdout
+    typo = runner.invoke(app, [*args, "--group", "Eats"])
+    assert typo.exit_code == 2 and "did you mean East" in typo.stderr, typo.output
