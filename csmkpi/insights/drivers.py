@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 import threading
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -36,6 +36,7 @@ from csmkpi.metrics.retention import COLUMNS as REVENUE_COLUMNS
 from csmkpi.metrics.retention import cohort
 from csmkpi.periods import Period, add_months, month_end
 from csmkpi.rollup import EXACT
+from csmkpi.suggest import close, find
 
 OUTCOMES = ("churn", "expansion", "nrr")
 # The metrics whose KPIs can be indicators, by name: leading, controllable or experience measures an
@@ -167,14 +168,22 @@ def choose_indicators(kpis: Sequence[Kpi], wanted: Sequence[str]) -> list[Kpi]:
                 + ", ".join(sorted(ELIGIBLE))
             )
         return list(eligible.values())
-    others = [w for w in dict.fromkeys(wanted) if w not in eligible]
+    known = {kpi.id: kpi.metric.name for kpi in kpis}
+    spelled = {w: find(w, known) or w for w in wanted}  # KPI ids in any case, as --kpi (SPEC 6)
+    others = [w for w in dict.fromkeys(wanted) if spelled[w] not in eligible]
     if others:
-        known = {kpi.id: kpi.metric.name for kpi in kpis}
-        described = ", ".join(f"{w!r} (metric {known[w]})" if w in known else repr(w) for w in others)
+        described = ", ".join(
+            f"{w!r} (metric {known[spelled[w]]})" if spelled[w] in known else _maybe(w, eligible) for w in others
+        )
         raise UsageError(
             f"not an indicator: {described}; the indicators of the config are: {', '.join(eligible) or '(none)'}"
         )
-    return [eligible[w] for w in dict.fromkeys(wanted)]
+    return list({spelled[w]: eligible[spelled[w]] for w in wanted}.values())
+
+
+def _maybe(word: str, eligible: Iterable[str]) -> str:
+    found = close(word, eligible, limit=3)
+    return f"{word!r} (did you mean {' or '.join(found)}?)" if found else repr(word)
 
 
 def drivers(request: ScoreRequest, outcome: str = "churn", horizon: int = 6, indicators: Sequence[str] = ()) -> Drivers:

@@ -393,6 +393,7 @@ def test_terminal_table_has_the_caveat_as_footer(planted_company):
         (["--outcome", "revenue"], 2, "--outcome must be one of churn, expansion, nrr"),
         (["--indicator", "nrr"], 2, "not an indicator: 'nrr' (metric nrr)"),
         (["--indicator", "nope"], 2, "not an indicator: 'nope'"),
+        (["--indicator", "coverag"], 2, "not an indicator: 'coverag' (did you mean coverage?)"),
         (["--horizon", "0"], 2, "--horizon"),
         (["--horizon", "7"], 2, "ends after the as-of date 2026-10-15"),
         (["--strict"], 65, "--strict"),
@@ -403,6 +404,16 @@ def test_usage_errors(tmp_path, args, code, message):
     result = cli(config, *args)
     assert result.exit_code == code, result.output
     assert message in result.output
+
+
+def test_indicators_are_named_in_any_case_as_kpis_are(tmp_path):
+    _, config = small(tmp_path, 60)
+    assert [
+        row["indicator"] for row in run(config, indicators=("REFERENCEABLE", "Coverage")).table().iter_rows(named=True)
+    ] == [
+        "referenceable",
+        "coverage",
+    ]
 
 
 def test_mrr_ending_before_the_outcome_window_is_65(tmp_path):
