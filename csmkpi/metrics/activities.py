@@ -51,20 +51,30 @@ def cadence_units(ctx: Context, params: CadenceParams) -> pl.LazyFrame:
     """
     active = active_at_end(ctx)
     period = ctx.period
+    # Each point as one integer, account index * span + day in the period: one sort of integers orders them by
+    # account then date (several times faster, and lighter, than sorting account_id strings with the dates).
+    # The index comes from the accounts in id order, so it is the same wherever the plan evaluates it.
+    ids = active.select("account_id").sort("account_id").with_row_index("account")
+    span = (period.end - period.start).days + 1
+    day = (pl.col("point") - pl.lit(period.start)).dt.total_days()
     touches = _activities(ctx, params.types).select("account_id", pl.col("occurred_at").alias("point"))
-    bounds = (
-        active.select("account_id", pl.lit(period.start).alias("point")),
-        active.select("account_id", pl.lit(period.end).alias("point")),
-    )
-    points = pl.concat([*bounds, touches.join(active.select("account_id"), on="account_id", how="semi")])
-    # One sort of all points and a shift is several times faster than sorting inside each group.
-    account, point = pl.col("account_id"), pl.col("point")
-    gap = pl.when(account == account.shift(1)).then((point - point.shift(1)).dt.total_days())
+    points = pl.concat(
+        [
+            ids.select("account", pl.lit(0, pl.Int64).alias("day")),
+            ids.select("account", pl.lit(span - 1, pl.Int64).alias("day")),
+            touches.join(ids, on="account_id", how="inner").select("account", day.alias("day")),
+        ]
+    ).select((pl.col("account").cast(pl.Int64) * span + pl.col("day")).alias("point"))
+    point = pl.col("point")
+    account = point // span
+    gap = pl.when(account == account.shift(1)).then(point - point.shift(1))
     gaps = (
-        points.sort("account_id", "point")
-        .with_columns(gap.alias("gap"))
-        .group_by("account_id")
+        points.sort("point")
+        .select(account.alias("account"), gap.alias("gap"))
+        .group_by("account")
         .agg(pl.col("gap").max().alias("max_gap_days"), (pl.len() - 2).alias("touches"))
+        .join(ids, on="account")
+        .drop("account")
     )
     rows = active.join(gaps, on="account_id", how="left").with_columns(
         numerator=(pl.col("max_gap_days") <= params.max_gap_days).cast(pl.Float64),

@@ -523,3 +523,44 @@ def test_header_only_activities_file(build, score_long):
     assert numbers(rows[("alice", "cov")]) == (approx(0.0), 0, 1, 1)
     for group in ("alice", "bob", "ALL"):
         assert numbers(rows[(group, "cnt")]) == (approx(0), approx(0), None, 0), group
+
+
+def test_cadence_gaps_and_touches_equal_a_brute_force_count(build):
+    """Many accounts, ids out of order and of mixed length, some inactive: each unit's gap and touches by hand."""
+    import random
+
+    from csmkpi.engine import metric_units, snapshots
+
+    rng = random.Random(19)
+    ids = [f"A{rng.randrange(10 ** rng.randrange(1, 6))}-{i}" for i in range(300)]
+    rng.shuffle(ids)
+    active = {a for a in ids if rng.random() < 0.8}
+    start, end = date(2026, 7, 1), date(2026, 9, 30)
+    days = [date.fromordinal(o) for o in range(date(2026, 6, 20).toordinal(), date(2026, 10, 10).toordinal())]
+    touches = [(rng.choice(ids), "call", rng.choice(days).isoformat(), "") for _ in range(2000)]
+    cfg = build(
+        kpis=CADENCE,
+        csms=CSMS,
+        accounts="account_id,csm_id\n" + "".join(f"{a},alice\n" for a in ids),
+        mrr="account_id,month,mrr\n" + "".join(f"{a},2026-09,{10 if a in active else 0}\n" for a in ids),
+        activities=activities(touches),
+    )
+    run = engine.prepare(engine.ScoreRequest(config=cfg, period="2026-Q3", as_of=date(2026, 10, 15)))
+    tables = run.data.lazy()
+    units = metric_units(run, run.kpis[0], tables, snapshots(run)).collect()
+    got = {r["account_id"]: (r["max_gap_days"], r["touches"]) for r in units.iter_rows(named=True)}
+    expected = {}
+    for account in active:
+        points = sorted(
+            [
+                start,
+                end,
+                *(
+                    date.fromisoformat(d)
+                    for a, _, d, _ in touches
+                    if a == account and start <= date.fromisoformat(d) <= end
+                ),
+            ]
+        )
+        expected[account] = (max((b - a).days for a, b in zip(points, points[1:], strict=False)), len(points) - 2)
+    assert got == expected
