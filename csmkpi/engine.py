@@ -381,7 +381,7 @@ def _owned_units(
 
     The units of all KPIs are computed together (KPIs of one metric share their work), then
     stacked, so ownership is resolved in one join of all units to the numbered accounts
-    (``Owners``); pooling (``rollup.pool``) on owner and group codes then leaves a few rows per
+    (``Owners``); pooling (``rollup.pool_by``) on owner and group codes then leaves a few rows per
     group for the rollups to read, which alone get names.
     """
     if not plans:
