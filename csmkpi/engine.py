@@ -18,14 +18,14 @@ from typing import TYPE_CHECKING, Any
 import polars as pl
 
 from csmkpi import dataset, periods, progress, reach
-from csmkpi.attribution import OWNER, attribute
+from csmkpi.attribution import GROUP_CODE, OWNER, OWNER_CODE, Owners, attribute
 from csmkpi.config import LoadedConfig, load_config, peek_plugins, read_config
 from csmkpi.dimensions import ALL, UNASSIGNED
 from csmkpi.errors import Issue, UsageError
 from csmkpi.freshness import Snapshot, end_snapshot
 from csmkpi.metrics.base import UNIT_SCHEMA, Aggregation, Context, Metric, MetricError, Unit
 from csmkpi.metrics.registry import discover
-from csmkpi.rollup import GROUP, complete, group_costs, members, pool, poolable, rollup, with_group
+from csmkpi.rollup import GROUP, complete, group_costs, members, pool_by, poolable, rollup, with_group
 from csmkpi.scoring import Target, composite, score_rows
 from csmkpi.suggest import did_you_mean
 from csmkpi.suggest import find as find_name
@@ -365,37 +365,82 @@ def metric_warnings(run: Run, kpi: Kpi, tables: dict[str, pl.LazyFrame], found: 
     return [Issue("warning", f"KPI {kpi.id!r} ({kpi.metric.name}): {message}") for message in messages]
 
 
+def owners_for(tables: Mapping[str, pl.LazyFrame], by: str) -> Owners:
+    """The accounts' owners numbered for ``_owned_units`` grouped ``by`` (once per load, for many periods)."""
+    return Owners.of(tables, None if by in ("csm", "team", "manager") else by)
+
+
 def _owned_units(
-    plans: dict[str, pl.LazyFrame], aggregations: dict[str, Aggregation], by: str, tables: dict[str, pl.LazyFrame]
+    plans: dict[str, pl.LazyFrame],
+    aggregations: dict[str, Aggregation],
+    by: str,
+    tables: dict[str, pl.LazyFrame],
+    owners: Owners | None = None,
 ) -> dict[str, pl.DataFrame]:
     """Every KPI's unit rows with ``owner`` and ``group``, pooled per owner where its rollup allows, by KPI id.
 
     The units of all KPIs are computed together (KPIs of one metric share their work), then
-    stacked, so ownership is resolved in one pass of joins instead of one per KPI; pooling
-    (``rollup.pool``) then leaves a few rows per group for the rollups to read.
+    stacked, so ownership is resolved in one join of all units to the numbered accounts
+    (``Owners``); pooling (``rollup.pool_by``) on owner and group codes then leaves a few rows per
+    group for the rollups to read, which alone get names.
     """
     if not plans:
         return {}
+    owners = owners if owners is not None else owners_for(tables, by)
     unit_columns = [pl.col(name).cast(dtype) for name, dtype in UNIT_SCHEMA.items()]
     frames = pl.collect_all([plan.select(unit_columns) for plan in plans.values()])
-    stacked = pl.concat([frame.with_columns(pl.lit(i, pl.UInt32).alias("__kpi")) for i, frame in enumerate(frames)])
+    actors = owners.actor_codes(pl.concat([frame["actor"] for frame in frames]))
+    coded: list[pl.LazyFrame] = []
+    for i, frame in enumerate(frames):
+        rows = frame.lazy().with_columns(pl.lit(i, pl.UInt32).alias("__kpi"))
+        if frame["actor"].null_count() == frame.height:  # the usual case: no actor to look up
+            rows = rows.with_columns(pl.lit(None, pl.UInt32).alias("__actor"))
+        else:
+            rows = rows.join(actors.lazy(), on="actor", how="left")
+        coded.append(rows.select("__kpi", "account_id", "date", "__actor", "numerator", "denominator", "sample"))
     del frames
-    rollup_columns = ["__kpi", GROUP, OWNER, "numerator", "denominator", "sample"]  # what rollups read
-    owned = with_group(attribute(stacked, tables), by, tables).select(rollup_columns).collect().lazy()
-    del stacked  # the widest copy
-    whole = [i for i, kpi_id in enumerate(plans) if not poolable(aggregations[kpi_id])]
-    pooled, kept = pl.collect_all(
+    keys = ("__kpi", *([GROUP_CODE] if owners.groups is not None else []), OWNER_CODE)
+    ids = list(plans)
+    whole = [i for i, kpi_id in enumerate(ids) if not poolable(aggregations[kpi_id])]
+    owned = owners.attribute(_stack([rows for i, rows in enumerate(coded) if i not in whole]))
+    pooled = pool_by(owned.lazy(), keys).collect()
+    del owned
+    kept = owners.attribute(_stack([coded[i] for i in whole])).select(*keys, "numerator", "denominator", "sample")
+    del coded
+    names = pl.concat(
         [
-            pool(owned.filter(~pl.col("__kpi").is_in(whole)), ("__kpi",)),
-            owned.filter(pl.col("__kpi").is_in(whole)),
+            pl.DataFrame({OWNER: owners.names}).with_row_index(OWNER_CODE),
+            actors.select(pl.col("__actor").alias(OWNER_CODE), pl.col("actor").alias(OWNER)),
         ]
-    )
+    ).unique(OWNER_CODE)
+    pooled, kept = (_named(frame, names, owners, by, tables) for frame in (pooled, kept))
     parts = {
         **pooled.partition_by("__kpi", as_dict=True, include_key=False),
         **kept.partition_by("__kpi", as_dict=True, include_key=False),
     }
     empty = {True: pooled.drop("__kpi").clear(), False: kept.drop("__kpi").clear()}
-    return {kpi_id: parts.get((i,), empty[poolable(aggregations[kpi_id])]) for i, kpi_id in enumerate(plans)}
+    return {kpi_id: parts.get((i,), empty[poolable(aggregations[kpi_id])]) for i, kpi_id in enumerate(ids)}
+
+
+def _stack(frames: list[pl.LazyFrame]) -> pl.LazyFrame:
+    """The coded unit rows of several KPIs, one after the other (none: no rows)."""
+    if frames:
+        return pl.concat(frames)
+    schema = {"__kpi": pl.UInt32, "account_id": pl.String, "date": pl.Date, "__actor": pl.UInt32}
+    return pl.LazyFrame(schema={**schema, "numerator": pl.Float64, "denominator": pl.Float64, "sample": pl.Int64})
+
+
+def _named(
+    rows: pl.DataFrame, names: pl.DataFrame, owners: Owners, by: str, tables: dict[str, pl.LazyFrame]
+) -> pl.DataFrame:
+    """Coded rows with OWNER and GROUP names instead of their codes: the columns rollups read."""
+    named = rows.lazy().join(names.lazy(), on=OWNER_CODE, how="left")
+    if owners.groups is not None:
+        groups = pl.DataFrame({GROUP: owners.groups}).with_row_index(GROUP_CODE)
+        named = named.join(groups.lazy(), on=GROUP_CODE, how="left").with_columns(pl.col(GROUP).fill_null(UNASSIGNED))
+    else:
+        named = with_group(named, by, tables)
+    return named.select("__kpi", GROUP, OWNER, "numerator", "denominator", "sample").collect()
 
 
 def _costs(kpi: Kpi, units: pl.LazyFrame, by: str, tables: dict[str, pl.LazyFrame]) -> pl.LazyFrame | None:
@@ -459,11 +504,14 @@ def with_compare(card: Scorecard, run: Run, compare: str, by: str) -> Scorecard:
     return dataclasses.replace(card, compare=before, warnings=warnings, notes=notes)
 
 
-def score_run(run: Run, by: str, ready: Mapping[str, pl.LazyFrame] | None = None) -> Scorecard:
+def score_run(
+    run: Run, by: str, ready: Mapping[str, pl.LazyFrame] | None = None, owners: Owners | None = None
+) -> Scorecard:
     """Score a prepared run grouped ``by`` a dimension.
 
     ``ready``: unit rows already computed for some KPIs (by id), as their metric yields them
-    for the run's period; the others are computed here.
+    for the run's period; the others are computed here. ``owners``: ``owners_for`` the run's
+    tables and ``by``, when the caller scores several periods of one load.
     """
     if not run.data.holds(run.period):  # a caller that scores a period it did not name to prepare
         raise RuntimeError(f"the data was loaded for other periods than {run.period.label}: name it in prepare()")
@@ -487,7 +535,7 @@ def score_run(run: Run, by: str, ready: Mapping[str, pl.LazyFrame] | None = None
             warnings.append(Issue("warning", f"KPI {kpi.id!r} ({kpi.metric.name}) is not computable: {exc}"))
             continue
         warnings.extend(metric_warnings(run, kpi, tables, found))
-    owned = _owned_units(computable, {k.id: k.aggregation for k in run.kpis}, by, tables)
+    owned = _owned_units(computable, {k.id: k.aggregation for k in run.kpis}, by, tables, owners)
     plans: dict[str, pl.LazyFrame] = {}
     for kpi in run.kpis:
         if kpi.id in owned:

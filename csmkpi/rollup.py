@@ -67,7 +67,12 @@ def pool(units: pl.LazyFrame, keys: tuple[str, ...] = ()) -> pl.LazyFrame:
     A rollup of pooled rows gives exactly the rollup of the units (decimal sums are exact, and
     each group keeps its owners), but reads a few rows per group instead of every unit.
     """
-    return units.group_by(*keys, GROUP, OWNER).agg(
+    return pool_by(units, (*keys, GROUP, OWNER))
+
+
+def pool_by(units: pl.LazyFrame, keys: tuple[str, ...]) -> pl.LazyFrame:
+    """Sum unit rows per ``keys`` as ``pool`` does (``pool`` adds group and owner to its keys)."""
+    return units.group_by(*keys).agg(
         pl.col("numerator").cast(EXACT).sum(), pl.col("denominator").cast(EXACT).sum(), pl.col("sample").sum()
     )
 

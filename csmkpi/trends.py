@@ -13,7 +13,7 @@ import polars as pl
 
 from csmkpi import periods
 from csmkpi.config import LimitsConfig
-from csmkpi.engine import Run, Scorecard, ScoreRequest, context, needs, prepare, score_run, snapshots
+from csmkpi.engine import Run, Scorecard, ScoreRequest, context, needs, owners_for, prepare, score_run, snapshots
 from csmkpi.errors import UsageError
 from csmkpi.metrics.base import PERIOD, MetricError
 
@@ -64,7 +64,8 @@ def score_pieces(run: Run, pieces: list[periods.Period], by: str, grain: str = "
     """Score each sub-period of a prepared run."""
     runs = [dataclasses.replace(run, period=piece) for piece in pieces]
     shared = shared_units(runs)
-    cards = _at_once(lambda i: score_run(runs[i], by, shared[i]), len(runs))
+    owners = owners_for(run.data.lazy(), by)  # numbered once for every sub-period
+    cards = _at_once(lambda i: score_run(runs[i], by, shared[i], owners), len(runs))
     return Trend(run.period, grain, cards, run.config.limits, run.config.scoring.min_sample)
 
 
