@@ -13,6 +13,7 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from test_mrr_movements import ACCOUNTS, CSMS, MRR  # its movements: new, reactivation after a gap, zeros, gaps
 
 from csmkpi import engine, periods, trends
 from csmkpi.metrics.base import PERIOD
@@ -23,44 +24,6 @@ data: {dir: data}
 scoring: {amber_at: 0.9, cap: 1.5, min_sample: 1}
 kpis:
   - {id: m, metric: mrr_movements}
-"""
-
-CSMS = """
-csm_id,csm_name
-alice,Alice
-bob,Bob
-carol,Carol
-"""
-
-ACCOUNTS = """
-account_id,csm_id
-A1,alice
-A2,alice
-A3,bob
-A4,bob
-A5,alice
-"""
-
-# The movements of test_mrr_movements.py: new, reactivation after a gap, explicit zeros, missing rows.
-MRR = """
-account_id,month,mrr
-A1,2026-05,10
-A1,2026-06,100
-A1,2026-07,150
-A1,2026-08,150
-A1,2026-09,120
-A1,2026-10,500
-A2,2026-07,200
-A2,2026-08,0
-A2,2026-09,80
-A3,2025-01,100
-A3,2026-08,60
-A3,2026-09,60
-A4,2026-06,100
-A5,2026-06,0
-A5,2026-07,0
-A5,2026-08,40
-A5,2026-09,90
 """
 
 SAMPLE_CONFIG = Path(__file__).resolve().parents[2] / "configs" / "kpis.yaml"
