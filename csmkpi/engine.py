@@ -447,7 +447,8 @@ def _costs(kpi: Kpi, units: pl.LazyFrame, by: str, tables: dict[str, pl.LazyFram
     return group_costs(units, by, tables) if kpi.aggregation is Aggregation.COST else None
 
 
-def _not_computable(group_members: pl.DataFrame) -> pl.DataFrame:
+def not_computable(group_members: pl.DataFrame) -> pl.DataFrame:
+    """The rows of a KPI that cannot be computed: every group and ALL, no value, sample 0."""
     groups = [*sorted(group_members[GROUP].to_list()), ALL]
     return pl.DataFrame(
         {
@@ -547,7 +548,7 @@ def score_run(
         kpi.id: complete(collected[kpi.id], every_group, kpi.aggregation) for kpi in run.kpis if kpi.id in collected
     }
     names = {UNASSIGNED: UNASSIGNED, ALL: "All"} | _names(run, by)
-    return card_of(run, by, collected, _not_computable(group_members), names, warnings, found)
+    return card_of(run, by, collected, not_computable(group_members), names, warnings, found)
 
 
 def card_of(

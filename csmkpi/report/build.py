@@ -40,6 +40,7 @@ from csmkpi.engine import (
     metric_units,
     metric_warnings,
     needs,
+    not_computable,
     score_run,
     snapshots,
     with_compare,
@@ -223,21 +224,8 @@ def _department_plans(run: Run) -> tuple[dict[str, pl.LazyFrame], list[Issue], d
 def _department_card(
     run: Run, collected: dict[str, pl.DataFrame], warnings: list[Issue], found: dict[str, Snapshot]
 ) -> Scorecard:
-    return card_of(run, ALL, collected, _none_row(), {ALL: "All"}, warnings, found)
-
-
-def _none_row() -> pl.DataFrame:
-    """ALL of a KPI that cannot be computed: no value, sample 0 (as ``score_run`` shows it)."""
-    return pl.DataFrame(
-        {GROUP: [ALL], "numerator": [None], "denominator": [None], "sample_size": [0], "value": [None]},
-        schema={
-            GROUP: pl.String,
-            "numerator": pl.Float64,
-            "denominator": pl.Float64,
-            "sample_size": pl.Int64,
-            "value": pl.Float64,
-        },
-    )
+    no_groups = pl.DataFrame(schema={GROUP: pl.String})  # the department only: ALL
+    return card_of(run, ALL, collected, not_computable(no_groups), {ALL: "All"}, warnings, found)
 
 
 def _kpi_of(card: Scorecard, metric: str, **params: Any) -> Kpi | None:
