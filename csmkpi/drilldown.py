@@ -104,23 +104,21 @@ def explain(request: ScoreRequest, kpi_id: str, group: str) -> Explanation:
         .when(denominator_total != 0)
         .then(pl.col("denominator") / denominator_total)
     )
-    tiebreak = [c for c in dict.fromkeys([*COLUMNS, *kpi.metric.details]) if c not in ("account_id", "date")]
+    tiebreak = [c for c in dict.fromkeys([*COLUMNS, *kpi.metric.details]) if c not in ("account_id", "date", "share")]
     rows, total = pl.collect_all(
         [
             mine.join(names, on="account_id", how="left")
-            .with_columns(
-                pl.lit(kpi.id).alias("kpi"),
-                pl.col(OWNER).alias("owner"),
-                share.alias("share"),
-            )
-            .select(*COLUMNS, *kpi.metric.details)
+            .with_columns(pl.lit(kpi.id).alias("kpi"), pl.col(OWNER).alias("owner"))
             # Every column breaks ties: rows come in whatever order the plan makes them (and a table read
-            # from the cache is in event-date order), and the same data must print the same bytes.
+            # from the cache is in event-date order), and the same data must print the same bytes. The
+            # shares are taken after the sort, so their totals add up in that one order.
             .sort(
                 [pl.col("numerator").abs(), pl.col("denominator").abs(), "account_id", "date", *tiebreak],
                 descending=[True, True, False, False, *(False for _ in tiebreak)],
                 nulls_last=True,
-            ),
+            )
+            .with_columns(share.alias("share"))
+            .select(*COLUMNS, *kpi.metric.details),
             totals,
         ]
     )
