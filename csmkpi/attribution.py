@@ -1,8 +1,10 @@
 """Who owns a unit: the account's owner on the unit's date (SPEC §4).
 
 Ownership comes from assignments when a range covers the date (ranges
-inclusive), else from accounts.csm_id. A unit's ``actor`` (a CSM who acted)
-overrides the owner; only activity_count sets it.
+inclusive; several: the lowest csm_id), else from accounts.csm_id. A unit's
+``actor`` (a CSM who acted) overrides the owner; only activity_count sets it.
+``Owners`` holds the one implementation: ``score`` and ``trend`` pool its owner
+codes, ``attribute`` (explain, reasons, the report) names them.
 """
 
 from __future__ import annotations
@@ -16,37 +18,8 @@ OWNER = "owner"
 
 
 def attribute(units: pl.LazyFrame | pl.DataFrame, tables: Mapping[str, pl.LazyFrame]) -> pl.LazyFrame:
-    """Add ``owner`` (csm_id or null) to unit rows."""
-    # Rows in memory keep their positions: the few units an assignment covers then join back by row
-    # number. A lazy plan may produce rows in any order, so its units join back by (account, date).
-    keys = ["__unit"] if isinstance(units, pl.DataFrame) else ["account_id", "date"]
-    indexed = units.lazy().with_row_index("__unit") if isinstance(units, pl.DataFrame) else units.lazy()
-    if "accounts" in tables:
-        owners = tables["accounts"].select("account_id", pl.col("csm_id").alias("__account_owner"))
-        joined = indexed.join(owners, on="account_id", how="left")
-    else:
-        joined = indexed.with_columns(pl.lit(None, pl.String).alias("__account_owner"))
-    if "assignments" in tables:
-        joined = joined.join(_covered(indexed, tables["assignments"], keys), on=keys, how="left")
-    else:
-        joined = joined.with_columns(pl.lit(None, pl.String).alias("__assigned"))
-    owner = pl.coalesce("actor", "__assigned", "__account_owner").alias(OWNER)
-    return joined.with_columns(owner).drop("__assigned", "__account_owner", *(["__unit"] if keys == ["__unit"] else []))
-
-
-def _covered(units: pl.LazyFrame, assignments: pl.LazyFrame, keys: list[str]) -> pl.LazyFrame:
-    """The csm_id of the assignment covering each unit's date, per ``keys``, for the units one covers."""
-    # The inner join first keeps only the few accounts with assignments; group_by then dedupes.
-    return (
-        units.select(*dict.fromkeys([*keys, "account_id", "date"]))
-        .join(assignments.select("account_id", "csm_id", "start_date", "end_date"), on="account_id")
-        .filter(
-            (pl.col("date") >= pl.col("start_date"))
-            & ((pl.col("date") <= pl.col("end_date")) | pl.col("end_date").is_null())
-        )
-        .group_by(keys)
-        .agg(pl.col("csm_id").min().alias("__assigned"))
-    )
+    """Add ``owner`` (csm_id or null) to unit rows: ``Owners``' rule, with the owners' names."""
+    return Owners.of(tables).named(units)
 
 
 # Columns of coded unit rows: the owner as a code of ``Owners.names``, the group as a code of ``Owners.groups``.
@@ -57,7 +30,7 @@ _HASH = "__account_hash"
 
 @dataclass(frozen=True)
 class Owners:
-    """Every account's owner as a number, for attributing many unit rows with one join (``attribute``'s rule).
+    """Every account's owner as a number, for attributing many unit rows with one join (the module's rule).
 
     ``names``: every csm_id of accounts and assignments, sorted, so code order is name order (the
     lowest covering assignment's csm_id is its lowest code). ``accounts``: per account_id (of accounts
@@ -158,6 +131,25 @@ class Owners:
             if joined.select((theirs.is_null() | theirs.eq_missing(pl.col("account_id"))).all()).item():
                 return joined.drop(_HASH, "__account_id")
         return units.join(self.accounts.drop(_HASH, strict=False).lazy(), on="account_id", how="left").collect()
+
+    def named(self, units: pl.LazyFrame | pl.DataFrame) -> pl.LazyFrame:
+        """Unit rows (``UNIT_SCHEMA``'s columns and any others) with OWNER, the owner's csm_id (or null)."""
+        rows = units.collect() if isinstance(units, pl.LazyFrame) else units
+        actors = self.actor_codes(rows["actor"])
+        # The rows keep their order (the joins need not): sums over them, as explain's shares, then
+        # add up in the same order every run.
+        coded = rows.lazy().with_row_index("__order").join(actors.lazy(), on="actor", how="left")
+        owned = self.attribute(coded).lazy().join(self.owner_names(actors).lazy(), on=OWNER_CODE, how="left")
+        return owned.sort("__order").drop("__order", OWNER_CODE)
+
+    def owner_names(self, actors: pl.DataFrame) -> pl.DataFrame:
+        """(OWNER_CODE, OWNER): the csm_id of every code, ``names``' and ``actors``' (``actor_codes``)."""
+        return pl.concat(
+            [
+                pl.DataFrame({OWNER: self.names}).with_row_index(OWNER_CODE),
+                actors.select(pl.col("__actor").alias(OWNER_CODE), pl.col("actor").alias(OWNER)),
+            ]
+        ).unique(OWNER_CODE)
 
     def actor_codes(self, actors: pl.Series) -> pl.DataFrame:
         """(actor, __actor) for distinct ``actors``: a csm_id's code, others numbered after ``names``."""

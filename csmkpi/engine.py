@@ -407,12 +407,7 @@ def _owned_units(
     del owned
     kept = owners.attribute(_stack([coded[i] for i in whole])).select(*keys, "numerator", "denominator", "sample")
     del coded
-    names = pl.concat(
-        [
-            pl.DataFrame({OWNER: owners.names}).with_row_index(OWNER_CODE),
-            actors.select(pl.col("__actor").alias(OWNER_CODE), pl.col("actor").alias(OWNER)),
-        ]
-    ).unique(OWNER_CODE)
+    names = owners.owner_names(actors)
     pooled, kept = (_named(frame, names, owners, by, tables) for frame in (pooled, kept))
     parts = {
         **pooled.partition_by("__kpi", as_dict=True, include_key=False),

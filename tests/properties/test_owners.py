@@ -1,8 +1,9 @@
-"""``attribution.Owners``: ownership by one join on numbered accounts equals ``attribute``'s, pooled.
+"""``attribution.Owners`` against a plain-Python reading of SPEC §4's ownership rule.
 
 ``score`` and ``trend`` attribute a period's units with ``Owners`` (hash join, owner codes, the few
-accounts with an assignment history looked up apart); ``explain`` and the insights use ``attribute``.
-These tests hold the two to the same owners and groups over generated data, hash collisions included.
+accounts with an assignment history looked up apart) and pool them; ``explain``, ``reasons`` and the
+report name the same owners through ``attribute``. These tests hold both to the rule, computed here
+row by row over generated data, hash collisions included.
 """
 
 from __future__ import annotations
@@ -63,8 +64,27 @@ def frame(units) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=dict(UNIT_SCHEMA), orient="row")
 
 
-def expected(units: pl.DataFrame, by: str, given_tables) -> pl.DataFrame:
-    owned = with_group(attribute(units, given_tables), by, given_tables).with_columns(
+def owner_of(account_id, on, actor, accounts, assignments):
+    """SPEC §4 by hand: the actor; else the lowest csm_id of the assignments covering the date; else accounts'."""
+    if actor is not None:
+        return actor
+    covering = [
+        csm for a, csm, start, end in assignments if a == account_id and start <= on and (end is None or on <= end)
+    ]
+    if covering:
+        return min(covering)
+    return next((csm for a, csm, _ in accounts if a == account_id), None)
+
+
+def reference(units, accounts, assignments) -> pl.DataFrame:
+    """Each unit row with its owner, by ``owner_of``."""
+    rows = [(*unit, owner_of(unit[0], unit[1], unit[2], accounts, assignments)) for unit in units]
+    schema = {**{n: t for n, t in UNIT_SCHEMA.items() if n != "sample"}, OWNER: pl.String}
+    return pl.DataFrame(rows, schema=schema, orient="row").with_columns(pl.lit(1, pl.Int64).alias("sample"))
+
+
+def expected(units, accounts, assignments, by: str, given_tables) -> pl.DataFrame:
+    owned = with_group(reference(units, accounts, assignments).lazy(), by, given_tables).with_columns(
         pl.lit(0, pl.UInt32).alias("__kpi")
     )
     return pool(owned, ("__kpi",)).drop("__kpi").collect()
@@ -76,11 +96,22 @@ def ordered(rows: pl.DataFrame) -> pl.DataFrame:
 
 @settings(max_examples=150, deadline=None)
 @given(accounts_rows, assignment_rows, unit_rows, st.sampled_from(["csm", "team", "segment"]))
-def test_owners_attribute_as_attribute_does(accounts, assignments, units, by) -> None:
+def test_owners_pool_as_the_rule_attributes(accounts, assignments, units, by) -> None:
     given_tables = tables(accounts, assignments)
     rows = frame(units)
     got = _owned_units({"k": rows.lazy()}, {"k": Aggregation.RATIO}, by, given_tables)["k"]
-    assert ordered(got).equals(ordered(expected(rows, by, given_tables)))
+    assert ordered(got).equals(ordered(expected(units, accounts, assignments, by, given_tables)))
+
+
+@settings(max_examples=150, deadline=None)
+@given(accounts_rows, assignment_rows, unit_rows, st.booleans())
+def test_attribute_names_each_unit_by_the_rule(accounts, assignments, units, lazy) -> None:
+    rows = frame(units)
+    got = attribute(rows.lazy() if lazy else rows, tables(accounts, assignments)).collect()
+    assert got.columns == [*UNIT_SCHEMA, OWNER]
+    want = reference(units, accounts, assignments).select(*UNIT_SCHEMA, OWNER)
+    columns = list(want.columns)
+    assert got.sort(columns, nulls_last=True).equals(want.sort(columns, nulls_last=True))
 
 
 @settings(max_examples=60, deadline=None)
@@ -97,13 +128,14 @@ def test_a_hash_collision_falls_back_to_the_text(accounts, assignments, units) -
         )
     )
     broken = dataclasses.replace(owners, accounts=owners.accounts.vstack(decoy), hashed=True)
-    rows = frame([*units, ("zz", DAY, None, 1.0, 1.0)])
-    got = _owned_units({"k": rows.lazy()}, {"k": Aggregation.RATIO}, "csm", given_tables, broken)["k"]
-    assert ordered(got).equals(ordered(expected(rows, "csm", given_tables)))
+    units = [*units, ("zz", DAY, None, 1.0, 1.0)]
+    got = _owned_units({"k": frame(units).lazy()}, {"k": Aggregation.RATIO}, "csm", given_tables, broken)["k"]
+    assert ordered(got).equals(ordered(expected(units, accounts, assignments, "csm", given_tables)))
 
 
 def test_no_accounts_or_assignments_table_leaves_units_to_their_actor() -> None:
-    rows = frame([("a1", DAY, None, 1.0, 1.0), ("a2", DAY, "c1", 2.0, 1.0)])
-    got = _owned_units({"k": rows.lazy()}, {"k": Aggregation.RATIO}, "csm", {})["k"]
-    assert ordered(got).equals(ordered(expected(rows, "csm", {})))
+    units = [("a1", DAY, None, 1.0, 1.0), ("a2", DAY, "c1", 2.0, 1.0)]
+    got = _owned_units({"k": frame(units).lazy()}, {"k": Aggregation.RATIO}, "csm", {})["k"]
+    assert ordered(got).equals(ordered(expected(units, [], [], "csm", {})))
+    assert attribute(frame(units), {}).collect()[OWNER].to_list() == [None, "c1"]
     assert isinstance(Owners.of({}), Owners)
