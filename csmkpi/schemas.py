@@ -38,7 +38,7 @@ class Month:
 class TableSchema(BaseModel):
     """Base of the table models; subclasses set ``unique`` and ``default_file``."""
 
-    model_config = ConfigDict(extra="ignore", frozen=True)
+    model_config = ConfigDict(extra="ignore", frozen=True, defer_build=True)  # only read for its fields
 
 
 NonNegative = Annotated[float, Field(ge=0)]
