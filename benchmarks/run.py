@@ -345,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.from_json:
         return rebuild(args)
     folders = dict(item.split("=", 1) for item in args.data)
+    byte_compile()
 
     from csmkpi.periods import resolve
 
@@ -366,6 +367,18 @@ def main(argv: list[str] | None = None) -> int:
     if args.write_docs:
         append_docs(text)
     return 0
+
+
+def byte_compile() -> None:
+    """Write csmkpi's bytecode first, as ``pip install`` does for an installed package.
+
+    An editable checkout writes it on its first run, unless PYTHONDONTWRITEBYTECODE is set (some
+    machines and containers set it): then every timed process would compile csmkpi's ~90 modules
+    again, about 0.07 s that an installed csmkpi never spends.
+    """
+    import compileall
+
+    compileall.compile_dir(ROOT / "csmkpi", quiet=1)
 
 
 def rebuild(args: argparse.Namespace) -> int:
