@@ -18,13 +18,31 @@ from csmkpi import __version__
 from csmkpi.cli import ALLOCATOR_CONF, ALLOCATOR_ENV, HELP
 
 UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
-# Run the entry point as the console script does; at exit (Typer ends with SystemExit), report
-# whether Typer was imported.
-SCRIPT = (
-    "import atexit, sys; atexit.register(lambda: print('typer imported' if 'typer' in sys.modules "
-    "else 'typer not imported', file=sys.stderr)); sys.argv = ['csmkpi', *sys.argv[1:]]; "
-    "from csmkpi.cli import main; main()"
-)
+
+
+def at_exit(report: str) -> str:
+    """A script that runs the entry point as the console script does and prints ``report`` at exit.
+
+    At the interpreter's exit (--version, --help), or at the os._exit that ends a command in the
+    process the supervisor forked (not in the watching parent, which exits the same way).
+    """
+    return f"""
+import atexit, os, sys
+def report():
+    print({report}, file=sys.stderr, flush=True)
+atexit.register(report)
+parent, leave = os.getpid(), os._exit
+def _exit(code):
+    if os.getpid() != parent:
+        report()
+    leave(code)
+os._exit = _exit
+sys.argv = ["csmkpi", *sys.argv[1:]]
+from csmkpi.cli import main; main()
+"""
+
+
+SCRIPT = at_exit("'typer imported' if 'typer' in sys.modules else 'typer not imported'")
 
 
 def run(*args: str, columns: int = 100, entry: str = SCRIPT) -> subprocess.CompletedProcess[str]:
@@ -72,10 +90,7 @@ def test_other_command_lines_go_to_typer() -> None:
 
 
 # Polars prepends its own options to the variable when it loads (later options win): report the value then.
-ALLOCATOR_SCRIPT = (
-    "import atexit, os, sys; atexit.register(lambda: print('allocator=' + os.environ.get('_RJEM_MALLOC_CONF', "
-    "'<unset>'), file=sys.stderr)); sys.argv = ['csmkpi', *sys.argv[1:]]; from csmkpi.cli import main; main()"
-)
+ALLOCATOR_SCRIPT = at_exit("'allocator=' + os.environ.get('_RJEM_MALLOC_CONF', '<unset>')")
 
 
 @pytest.mark.parametrize(
@@ -97,3 +112,19 @@ def test_commands_run_with_csmkpi_allocator_options_unless_the_user_set_some(
         assert seen.endswith("," + last)
     if given is not None:
         assert ALLOCATOR_CONF not in seen
+
+
+def test_a_finished_command_leaves_with_its_output_flushed_and_its_status() -> None:
+    # A command ends with os._exit once its streams are flushed (no interpreter teardown): every byte
+    # of a long output still arrives, and the exit status is the command's.
+    args = ("trend", "--period", "2026-Q3", "--as-of", "2026-10-15", "--format", "json", "--quiet")
+    from typer.testing import CliRunner
+
+    from csmkpi.cli.app import app
+
+    expected = CliRunner().invoke(app, list(args)).stdout
+    result = run(*args)
+    assert (result.returncode, result.stdout) == (0, expected)
+    assert len(expected) > 100_000
+    assert "typer imported" in result.stderr
+    assert run("score", "--period", "2026-Q9").returncode == 2
