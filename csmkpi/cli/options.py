@@ -10,14 +10,14 @@ import typer
 
 from csmkpi.dimensions import DIMENSIONS
 
+_PERIODS = "2026-Q3, Q3, 2026-07, 2026-H1, 2026, FY2026, last-month, this-month, last-quarter, this-quarter, ytd."
 PeriodOpt = Annotated[
     Optional[str],  # noqa: UP045 - Typer reads the annotation at runtime
-    typer.Option(
-        "--period",
-        "-p",
-        help="2026-Q3, Q3, 2026-07, 2026-H1, 2026, FY2026, last-month, this-month, last-quarter, this-quarter, ytd."
-        " Default: last-quarter.",
-    ),
+    typer.Option("--period", "-p", help=f"{_PERIODS} Default: last-quarter."),
+]
+RangeOpt = Annotated[  # trend's: the range it splits into months or quarters
+    Optional[str],  # noqa: UP045
+    typer.Option("--period", "-p", help=f"{_PERIODS} Default: the last 12 complete months."),
 ]
 FromOpt = Annotated[
     Optional[datetime],  # noqa: UP045
@@ -95,7 +95,8 @@ TopOpt = Annotated[
     typer.Option(
         "--top",
         min=0,
-        help="Show the top and bottom N groups by the sort (default 50 on a terminal, all in files; 0: all).",
+        help="Show N groups: the top and the bottom halves by the sort (default 50 on a terminal, all in files;"
+        " 0: all).",
     ),
 ]
 SortOpt = Annotated[

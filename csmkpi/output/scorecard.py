@@ -192,7 +192,8 @@ def render(card: Scorecard, choice: RowChoice, width: int) -> RenderableType:
     name, layout_pages = layout(card, choice, width)
     parts: list[RenderableType] = [heading(card)]
     sections = [len(card.kpis) - 1] if name == "kpis-as-rows" else _sections(choice)
-    what, total = ("KPIs", len(card.kpis)) if name == "kpi-pages" else ("groups", len(choice.groups))
+    # Group pages count columns (ALL is one), not groups, which the footer counts without ALL.
+    what, total = ("KPIs", len(card.kpis)) if name == "kpi-pages" else ("columns", len(choice.groups))
     done = 0
     for number, columns in enumerate(layout_pages, start=1):
         shown = sum(1 for c in columns if c.tag is not None)

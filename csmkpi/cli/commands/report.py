@@ -20,7 +20,10 @@ def report(
     by: o.ByOpt = "csm",
     output: o.OutputOpt = None,
     top: Annotated[
-        int, typer.Option("--top", min=0, help="The scorecard shows the top and bottom N groups by score (0: all).")
+        int,
+        typer.Option(
+            "--top", min=0, help="The scorecard shows N groups: the top and the bottom halves by score (0: all)."
+        ),
     ] = 20,
     max_errors: o.MaxErrorsOpt = 50,
     quiet: o.QuietOpt = False,

@@ -32,7 +32,7 @@ def score(
     """Compute the KPI scorecard for a period, per CSM, team, manager, segment or region.
 
     On a terminal the scorecard fits the width (KPIs as rows, or in pages, when they do not fit side
-    by side) and shows the top and bottom 50 groups by score (--top 0: all).
+    by side) and shows 50 groups, the top and the bottom halves by score (--top 0: all).
 
     Example runs:
 

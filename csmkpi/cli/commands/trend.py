@@ -14,7 +14,7 @@ if TYPE_CHECKING:
 
 
 def trend(
-    period: o.PeriodOpt = None,
+    period: o.RangeOpt = None,
     from_: o.FromOpt = None,
     to: o.ToOpt = None,
     as_of: o.AsOfOpt = None,
