@@ -7,7 +7,8 @@ fits the terminal's width without cutting a number.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING, Any, Literal, get_args, get_origin
+from types import UnionType
+from typing import TYPE_CHECKING, Any, Literal, Union, get_args, get_origin
 
 from rich.console import Console, Group, RenderableType
 from rich.text import Text
@@ -52,9 +53,14 @@ def print_issues(console: Console, issues: Iterable[Issue], per_file: int = PER_
 
 
 def _type_text(annotation: Any) -> str:
+    """A param's type as a config writer reads it: ``list[str] | 'all'``, ``'new' | 'churn' | None``."""
     args = get_args(annotation)
     if get_origin(annotation) is Literal:
         return " | ".join(repr(a) for a in args)
+    if get_origin(annotation) in (Union, UnionType):
+        return " | ".join(_type_text(a) for a in args)
+    if annotation is type(None):
+        return "None"
     if args:
         return f"{getattr(get_origin(annotation), '__name__', 'list')}[{', '.join(_type_text(a) for a in args)}]"
     return getattr(annotation, "__name__", str(annotation))

@@ -29,6 +29,10 @@ def test_metrics_lists_every_builtin_with_its_formula(cli):
         assert metric.formula in out, (name, metric.formula)
     assert "threshold" in out  # csat's param
     assert "Traceback" not in result.output
+    # Param types as a config writer reads them, not Python's typing text.
+    assert "types: list[str] | 'all' = 'all'" in out
+    assert "movement: 'new' | 'reactivation' | 'expansion' | 'contraction' | 'churn' | None = None" in out
+    assert "Union" not in out and "NoneType" not in out
 
 
 def test_metrics_names_every_builtin_at_the_default_width(cli):
