@@ -208,11 +208,12 @@ def output_path(template: str, label: str, inputs: tuple[Path, ...]) -> Path:
 
 def warn(issues: object, quiet: bool) -> None:
     """Print warnings to stderr unless quiet."""
+    if quiet or not issues:
+        return  # without importing Rich (30 ms): a quiet run may never need it
     from csmkpi.cli.runner import stderr_console
     from csmkpi.output.render import print_issues
 
-    if not quiet and issues:
-        print_issues(stderr_console(), issues)  # type: ignore[arg-type]
+    print_issues(stderr_console(), issues)  # type: ignore[arg-type]
 
 
 def report_warnings(warnings: Sequence[Issue], notes: Sequence[str], *, quiet: bool, strict: bool) -> bool:
