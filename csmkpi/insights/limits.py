@@ -19,7 +19,7 @@ Every series is computed at once, on a dense grid of (series, sub-period) cells 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import polars as pl
@@ -84,7 +84,8 @@ def check_baseline(baseline: int | None, count: int | None = None) -> None:
 def control_limits(
     long: pl.DataFrame,
     periods: Sequence[str],
-    min_sample: Mapping[str, int],
+    kpis: Sequence[str],
+    min_sample: int,
     *,
     min_points: int = 6,
     run_length: int = 8,
@@ -95,8 +96,8 @@ def control_limits(
     Args:
         long: Rows with period (label), group, kpi, value and sample_size.
         periods: The period labels in time order (every sub-period of the trend).
-        min_sample: Per KPI id, the sample a point needs to be usable; the order is the KPI order
-            of the warnings.
+        kpis: The KPI ids, in the order of the warnings.
+        min_sample: The sample a point needs to be usable (``scoring.min_sample``, every KPI alike).
         min_points: Usable baseline points a series needs for limits.
         run_length: Successive points on one side of the centre that make a ``run``.
         baseline: The first N sub-periods form the baseline (None: all).
@@ -107,15 +108,12 @@ def control_limits(
     check_baseline(baseline, len(periods))
     count = len(periods)
     first_n = count if baseline is None else baseline
-    thresholds = pl.DataFrame(
-        {"kpi": list(min_sample), "__min": list(min_sample.values()), "__k": list(range(len(min_sample)))},
-        schema={"kpi": pl.String, "__min": pl.Int64, "__k": pl.Int64},
-    )
+    order = pl.DataFrame({"kpi": list(kpis), "__k": list(range(len(kpis)))}, schema={"kpi": pl.String, "__k": pl.Int64})
     # Every series gets an integer id (__s) and every (series, sub-period) a cell (__g = __s * count + __t)
     # of a dense grid in time order: t - 1 is the cell above, and no window needs the (group, kpi) text.
     index = {label: t for t, label in enumerate(periods)}
     rows = long.select(*KEYS).with_row_index(_ROW).group_by(*KEYS).agg(_ROW).sort(*KEYS).with_row_index(_S)
-    ids = rows.drop(_ROW).join(thresholds, on="kpi", how="left")
+    ids = rows.drop(_ROW).join(order, on="kpi", how="left")
     by_row = rows.select(_S, _ROW).explode(_ROW)
     series_of = _scatter(long.height, by_row[_ROW], by_row[_S].cast(pl.Int64))
     cells = (series_of * count + long["period"].replace_strict(index, return_dtype=pl.Int64)).alias(_G)
@@ -126,10 +124,7 @@ def control_limits(
         _scatter(size, cells, long["value"].cast(pl.Float64)).alias("value"),
         _scatter(size, cells, long["sample_size"].cast(pl.Int64)).alias("sample_size"),
     )
-    grid = grid.with_columns(
-        ids["__min"].gather(grid[_S]).alias("__min"),
-    )
-    series = _series(grid, first_n, min_points)
+    series = _series(grid, first_n, min_points, min_sample)
     usable = series.filter(pl.col("__usable") & pl.col("__has"))
     stretches = _stretch_signals(usable, run_length)
     series = series.with_columns(
@@ -153,11 +148,11 @@ def _scatter(size: int, cells: pl.Series, values: pl.Series) -> pl.Series:
     return pl.repeat(None, size, dtype=values.dtype, eager=True).alias(values.name).scatter(cells, values)
 
 
-def _series(grid: pl.DataFrame, first_n: int, min_points: int) -> pl.DataFrame:
+def _series(grid: pl.DataFrame, first_n: int, min_points: int, min_sample: int) -> pl.DataFrame:
     """Usable points, moving ranges, baseline, centre, limits and the limit and range signals."""
     over = _S
     value = pl.col("value")
-    usable = value.is_not_null() & value.is_finite() & (pl.col("sample_size") >= pl.col("__min").fill_null(0))
+    usable = value.is_not_null() & value.is_finite() & (pl.col("sample_size") >= min_sample)
     x = pl.col("__x")
     in_baseline = pl.col(_T) < first_n
     base_point = pl.col("__usable") & in_baseline
@@ -335,7 +330,8 @@ def with_limits(trend: Trend, baseline: int | None = None) -> LimitedTrend:
     limits = control_limits(
         long,
         labels,
-        dict.fromkeys((kpi.id for kpi in kpis), trend.min_sample),  # scoring.min_sample, not a KPI's own (SPEC 8.1)
+        [kpi.id for kpi in kpis],
+        trend.min_sample,  # scoring.min_sample, not a KPI's own (SPEC 8.1)
         min_points=trend.limits.min_points,
         run_length=trend.limits.run_length,
         baseline=baseline,

@@ -40,7 +40,7 @@ def series(values: list[float | None], samples: list[int] | None = None, kpi: st
 def limits(values, samples=None, *, min_sample=5, min_points=6, run_length=8, baseline=None):
     long = series(values, samples)
     result = control_limits(
-        long, labels(len(values)), {"x": min_sample}, min_points=min_points, run_length=run_length, baseline=baseline
+        long, labels(len(values)), ["x"], min_sample, min_points=min_points, run_length=run_length, baseline=baseline
     )
     return result, result.rows
 
@@ -195,7 +195,7 @@ def test_baseline_bounds_are_usage_errors():
 def test_a_group_missing_from_a_sub_period_is_a_gap():
     long = pl.concat([series([1, 2, 1, 2, 1, 2, 1, 2]), series([1, 2, 1, 2, 1, 2, 1, 2], group="bob")])
     long = long.filter(~((pl.col("group") == "bob") & (pl.col("period") == labels(8)[3])))
-    result = control_limits(long, labels(8), {"x": 1}, min_points=6)
+    result = control_limits(long, labels(8), ["x"], 1, min_points=6)
     bob = result.rows.filter(pl.col("group") == "bob")
     assert bob.height == 7  # one row per input row
     assert bob["moving_range"].to_list() == [None, 1, 1, None, 1, 1, 1]  # t3 is missing: no mR at t4
@@ -203,7 +203,7 @@ def test_a_group_missing_from_a_sub_period_is_a_gap():
 
 def test_every_input_row_gets_the_columns_in_input_order():
     long = pl.concat([series([1, 2, 1, 2, 1, 2, 1, 2], kpi=k) for k in ("a", "b")]).sample(fraction=1.0, seed=3)
-    result = control_limits(long, labels(8), {"a": 1, "b": 1}, min_points=6)
+    result = control_limits(long, labels(8), ["a", "b"], 1, min_points=6)
     assert result.rows.select("period", "group", "kpi").equals(long.select("period", "group", "kpi"))
     assert set(COLUMNS) <= set(result.rows.columns)
 
