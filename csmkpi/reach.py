@@ -117,8 +117,10 @@ def _record(
                 continue  # not computable in the run either: it reads nothing
     # One by one: ``collect_all`` of many plans costs more than linearly in their number (468 plans of 18
     # months: 11 s against 1 s one by one), and the optimizer hands each plan's stand-ins the same requests.
+    # In memory: the streaming engine's set-up costs twice as much on these empty frames (1,248 plans of a
+    # 24-month trend: 3.7 against 1.8 s).
     for plan_ in plans:
-        plan_.collect()
+        plan_.collect(engine="in-memory")
     return asked
 
 
