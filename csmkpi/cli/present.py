@@ -206,6 +206,17 @@ def output_path(template: str, label: str, inputs: tuple[Path, ...]) -> Path:
     return path
 
 
+def check_output(output: str | None) -> None:
+    """Refuse an ``--output`` that cannot be written (a missing folder...: 73) before the data is read."""
+    from csmkpi.output import targets
+
+    if output is None:
+        return
+    if not output:
+        raise UsageError("--output is empty: give a file name, or - for stdout")
+    targets.precheck(output)
+
+
 def warn(issues: object, quiet: bool) -> None:
     """Print warnings to stderr unless quiet."""
     if quiet or not issues:

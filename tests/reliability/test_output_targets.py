@@ -162,6 +162,42 @@ def test_something_in_the_way_is_refused_before_anything_is_written(
     assert sorted(p.name for p in tmp_path.iterdir()) == before
 
 
+_COMMANDS = {
+    "score": ["score", "--period", "2026-Q3"],
+    "trend": ["trend", "--from", "2025-10-01", "--to", "2026-09-30"],
+    "trend-limits": ["trend", "--from", "2025-10-01", "--to", "2026-09-30", "--limits"],
+    "explain": ["explain", "nrr", "--period", "2026-Q3"],
+    "reasons": ["reasons", "--period", "2026-Q3"],
+    "drivers": ["drivers", "--outcome", "nrr", "--period", "2026-Q3"],
+    "report": ["report", "--period", "2026-Q3"],
+}
+
+
+@pytest.mark.parametrize("command", sorted(_COMMANDS))
+@pytest.mark.parametrize("output", ["nope/out.{ext}", "nope/{period}.{ext}"])
+def test_a_missing_folder_is_refused_before_the_data_is_read(
+    company: Company, tmp_path: Path, command: str, output: str
+) -> None:
+    # The data folder does not exist either: a run that read its data first would say so (66), not 73.
+    ext = "html" if command == "report" else "csv"
+    target = str(tmp_path / output.format(period="{period}", ext=ext))
+    args = [*_COMMANDS[command], "--config", company.config, "--data", tmp_path / "no-data", "--as-of", "2026-10-15"]
+    before = sorted(p.name for p in tmp_path.iterdir())
+    proc = csmkpi([*args, "--quiet", "--output", target])
+    assert proc.returncode == 73, proc.stderr
+    assert f"folder {tmp_path / 'nope'} does not exist".encode() in proc.stderr
+    assert proc.stderr.count(b"\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == before
+
+
+def test_a_period_in_the_folder_is_checked_when_written(company: Company, tmp_path: Path) -> None:
+    (tmp_path / "2025-10").mkdir()  # the first month's folder only: the second is refused, and nothing written
+    proc = csmkpi(company.trend("--output", tmp_path / "{period}" / "kpis.csv"))
+    assert proc.returncode == 73, proc.stderr
+    assert b"2025-11 does not exist" in proc.stderr
+    assert list((tmp_path / "2025-10").iterdir()) == []
+
+
 @pytest.mark.parametrize("how", ["same-path", "relative", "symlink", "hard-link", "config"])
 def test_an_input_of_the_run_is_refused_before_anything_is_written(company: Company, how: str) -> None:
     mrr = company.data / "mrr.csv"

@@ -71,6 +71,7 @@ def drivers(
             no_cache=no_cache,
             quiet=quiet,
         )
+        present.check_output(output)
         with present.progress(quiet):
             result = compute(request, outcome, horizon, tuple(indicator or ()))
         return emit_drivers(result, fmt=fmt_, output=output, quiet=quiet, strict=strict, escape=escape_formulas)

@@ -63,6 +63,7 @@ def explain(
             no_cache=no_cache,
             quiet=quiet,
         )
+        present.check_output(output)
         present.check_early(request, [group])
         with present.progress(quiet):
             explanation = drill(request, kpi, group)

@@ -66,6 +66,7 @@ def reasons(
             no_cache=no_cache,
             quiet=quiet,
         )
+        present.check_output(output)
         with present.progress(quiet):
             result = compute(request, rank_by)
         return emit_reasons(

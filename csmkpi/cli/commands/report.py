@@ -67,6 +67,7 @@ def report(
             no_cache=no_cache,
             quiet=quiet,
         )
+        present.check_output(output)
         with present.progress(quiet):
             result = build(request, as_of_shown=as_of is not None)
         return emit_report(result, output=output, quiet=quiet, strict=strict, top=top)

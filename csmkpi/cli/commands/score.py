@@ -62,6 +62,7 @@ def score(
             no_cache=no_cache,
             quiet=quiet,
         )
+        present.check_output(output)
         present.check_early(request, group or (), sort)
         with present.progress(quiet):
             card = score(request)

@@ -75,6 +75,7 @@ def trend(
             no_cache=no_cache,
             quiet=quiet,
         )
+        present.check_output(output)
         if limits or baseline is not None:
             return _with_limits(request, every, baseline, fmt_, layout, group, output, quiet, strict, escape_formulas)
         with present.progress(quiet):
