@@ -47,9 +47,13 @@ def reach(
     kpis: Sequence[Any], periods: Sequence[Period], attribution: str, present: Collection[str]
 ) -> dict[str, Reach]:
     """Per narrowed table present, what the KPIs read over ``periods``; {} when it cannot be told."""
+    # A one-month period's first and last months are the same: its plans are recorded once, for both.
+    single = [p for p in periods if p.first_month == p.last_month]
+    longer = [p for p in periods if p.first_month != p.last_month]
     try:
-        first = _record(kpis, periods, attribution, present, earliest=False)
-        second = _record(kpis, periods, attribution, present, earliest=True)
+        both = _record(kpis, single, attribution, present, earliest=False)
+        first = _joined(both, _record(kpis, longer, attribution, present, earliest=False))
+        second = _joined(both, _record(kpis, longer, attribution, present, earliest=True))
     except Exception:  # a metric the stand-ins do not suit: every table stays whole
         return {}
     found: dict[str, Reach] = {}
@@ -63,6 +67,11 @@ def reach(
         rows = None if not same or any(p is None for p in filters) else pl.any_horizontal(filters)
         found[table] = Reach(columns, rows)
     return found
+
+
+def _joined(one: Scans, other: Scans) -> Scans:
+    """The scans of two recordings together."""
+    return {table: [*one.get(table, []), *other.get(table, [])] for table in {*one, *other}}
 
 
 def _columns(scans: list[tuple[list[str] | None, pl.Expr | None]]) -> frozenset[str] | None:
