@@ -11,13 +11,17 @@ opportunities, activities, milestones): accounts, csms and assignments also feed
 the groups, and mrr, usage and subscriptions the data-freshness rule. A filter that would change
 with the data's snapshot months is not used (the plans are built twice, with the periods' last
 and first months as end months, and a table's filters must agree), and anything unexpected
-leaves every table whole.
+leaves every table whole. A table's filters are joined in one (``union``), the date ranges of
+filters alike in all else merged: a trend's months then cost one pass over the rows, not one each.
 """
 
 from __future__ import annotations
 
+import io
+import json
 from collections.abc import Callable, Collection, Iterator, Sequence
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 import polars as pl
@@ -64,9 +68,94 @@ def reach(
         filters = list({str(p): p for _, p in first[table]}.values())  # many KPIs and months ask the same rows
         # The scans are asked in any order (collected in parallel): compared as sets of filters.
         same = sorted(str(p) for _, p in first[table]) == sorted(str(p) for _, p in second.get(table, []))
-        rows = None if not same or any(p is None for p in filters) else pl.any_horizontal(filters)
+        asked = [p for p in filters if p is not None]  # a scan without a filter reads every row
+        rows = union(asked) if same and len(asked) == len(filters) else None
         found[table] = Reach(columns, rows)
     return found
+
+
+def union(filters: list[pl.Expr]) -> pl.Expr:
+    """The rows any of ``filters`` keeps, with the date ranges of filters alike in all else merged.
+
+    A trend asks each of its months for the same rows of another date range (``x & d.is_between(a, b)``):
+    24 such filters cost 24 passes over every row, one merged range ``x & d.is_between(A, B)`` one.
+    Filters are read in Polars' JSON form; any other shape is kept as it is.
+    """
+    ranges: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    others: list[pl.Expr] = []
+    for each in filters:
+        found = _date_range(each)
+        if found is None:
+            others.append(each)
+        else:
+            column, low, high, rest = found
+            ranges.setdefault((column, rest), []).append((low, high))
+    try:
+        merged = [_rebuilt(column, rest, spans) for (column, rest), spans in ranges.items()]
+    except Exception:  # a condition Polars cannot read back from its JSON: the filters as they were
+        return pl.any_horizontal(filters) if len(filters) > 1 else filters[0]
+    return pl.any_horizontal([*merged, *others]) if len(merged) + len(others) > 1 else [*merged, *others][0]
+
+
+def _date_range(expr: pl.Expr) -> tuple[str, int, int, str] | None:
+    """(column, first day, last day, the other conditions as JSON) of ``a & b & col.is_between(d1, d2) & ...``.
+
+    Days count from 1970-01-01, as Polars stores dates; None when the filter has another shape (an
+    ``or``, a ``not`` around the range, no date range or two of them, an open bound...).
+    """
+    try:
+        tree = json.loads(expr.meta.serialize(format="json"))
+    except Exception:  # a filter Polars cannot write as JSON: kept as it is
+        return None
+    terms: list[Any] = []
+    _conjuncts(tree, terms)
+    spans = [term for term in terms if _is_date_range(term)]
+    if len(spans) != 1:
+        return None
+    (span,) = spans
+    column, low, high = span["Function"]["input"]
+    rest = sorted(json.dumps(term, sort_keys=True) for term in terms if term is not span)
+    return column["Column"], low["Literal"]["Scalar"]["Date"], high["Literal"]["Scalar"]["Date"], json.dumps(rest)
+
+
+def _conjuncts(tree: Any, terms: list[Any]) -> None:
+    """The terms of a chain of ``&``, in order."""
+    binary = tree.get("BinaryExpr") if isinstance(tree, dict) else None
+    if isinstance(binary, dict) and binary.get("op") == "And":
+        _conjuncts(binary["left"], terms)
+        _conjuncts(binary["right"], terms)
+    else:
+        terms.append(tree)
+
+
+def _is_date_range(term: Any) -> bool:
+    """Whether a term is ``col.is_between(date, date)`` with both ends included."""
+    function = term.get("Function") if isinstance(term, dict) else None
+    if not isinstance(function, dict) or function.get("function") != {"Boolean": {"IsBetween": {"closed": "Both"}}}:
+        return False
+    inputs = function.get("input")
+    if not isinstance(inputs, list) or len(inputs) != 3 or not isinstance(inputs[0], dict):
+        return False
+    ends = [end.get("Literal", {}).get("Scalar", {}) if isinstance(end, dict) else {} for end in inputs[1:]]
+    return isinstance(inputs[0].get("Column"), str) and all(
+        isinstance(end, dict) and set(end) == {"Date"} and isinstance(end["Date"], int) for end in ends
+    )
+
+
+def _rebuilt(column: str, rest: str, spans: list[tuple[int, int]]) -> pl.Expr:
+    """The other conditions ``&`` the column in any of ``spans``, touching or overlapping spans merged."""
+    merged: list[list[int]] = []
+    for low, high in sorted(spans):
+        if merged and low <= merged[-1][1] + 1:  # whole days: [1, 31] and [32, 60] are [1, 60]
+            merged[-1][1] = max(merged[-1][1], high)
+        else:
+            merged.append([low, high])
+    epoch = date(1970, 1, 1)
+    inside = [pl.col(column).is_between(epoch + timedelta(low), epoch + timedelta(high)) for low, high in merged]
+    condition = inside[0] if len(inside) == 1 else pl.any_horizontal(inside)
+    for term in json.loads(rest):  # each term as JSON text
+        condition = pl.Expr.deserialize(io.StringIO(term), format="json") & condition
+    return condition
 
 
 def _joined(one: Scans, other: Scans) -> Scans:

@@ -9,11 +9,13 @@ narrow: the filters found do not depend on the order in which Polars asks the st
 from __future__ import annotations
 
 import dataclasses
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
 from csmkpi import engine, periods, reach
@@ -87,3 +89,57 @@ def test_the_filters_do_not_depend_on_the_order_the_scans_are_asked_in() -> None
         found = reach.reach(run.kpis, months(run), run.config.attribution, PRESENT)
         assert {t for t, r in found.items() if r.rows is not None} >= {"tickets", "activities"}
         assert all(isinstance(r.rows, pl.Expr) for t, r in found.items() if t in ("tickets", "activities"))
+
+
+def test_twelve_months_of_one_filter_become_one_date_range() -> None:
+    run = engine.configure(request(period=None, start=date(2025, 10, 1), end=date(2026, 9, 30)))
+    found = reach.reach(run.kpis, months(run), run.config.attribution, PRESENT)
+    text = str(found["tickets"].rows)
+    assert text.count("is_between") == 1, text  # fcr's 12 months: resolved_at within 2025-10-01..2026-09-30
+    assert "2025-10-01, 2026-09-30" in text
+
+
+_DAY0 = date(2026, 1, 1)
+# Every day of the filters' span and a missing one, with every kind of value of the other columns.
+_EVERY_ROW = (
+    pl.DataFrame({"d": [None, *(_DAY0 + timedelta(day) for day in range(70))]}, schema={"d": pl.Date})
+    .join(pl.DataFrame({"n": [None, 0, 2]}, schema={"n": pl.Int64}), how="cross")
+    .join(pl.DataFrame({"s": ["a", "b", None]}), how="cross")
+)
+
+
+@st.composite
+def _filter(draw: st.DrawFn) -> pl.Expr:
+    """A filter as the KPIs ask them: a date range and other conditions, or another shape."""
+    # Ranges on a grid of 5 days, 3 to 10 days long: they often touch, overlap or leave a 1-day gap.
+    low = 5 * draw(st.integers(0, 11))
+    span = pl.col("d").is_between(_DAY0 + timedelta(low), _DAY0 + timedelta(low + draw(st.sampled_from([3, 4, 9]))))
+    others = draw(st.lists(st.sampled_from([pl.col("n").is_not_null(), pl.col("s") == "a", pl.col("n") > 1]), max_size=1))
+    shape = draw(st.sampled_from(["and", "and", "and", "not", "or", "two ranges", "open"]))
+    if shape == "not":
+        span = ~span
+    elif shape == "or":
+        return span | (pl.col("s") == "b")
+    elif shape == "two ranges":
+        span = span & pl.col("d").is_between(_DAY0, _DAY0 + timedelta(30))
+    elif shape == "open":
+        span = pl.col("d").is_between(_DAY0 + timedelta(low), _DAY0 + timedelta(low + 9), closed="left")
+    for other in others:
+        span = other & span if draw(st.booleans()) else span & other
+    return span
+
+
+@settings(max_examples=300, deadline=None)
+@given(filters=st.lists(_filter(), min_size=1, max_size=8))
+def test_merged_date_ranges_keep_exactly_the_rows_of_the_filters(filters: list[pl.Expr]) -> None:
+    assert_frame_equal(_EVERY_ROW.filter(reach.union(filters)), _EVERY_ROW.filter(pl.any_horizontal(filters)))
+
+
+def test_a_condition_that_cannot_be_read_back_leaves_the_filters_as_they_were(monkeypatch: pytest.MonkeyPatch) -> None:
+    filters = [(pl.col("n") > 1) & pl.col("d").is_between(_DAY0, _DAY0 + timedelta(day)) for day in (3, 9)]
+
+    def unreadable(*_: object, **__: object) -> pl.Expr:
+        raise pl.exceptions.ComputeError("could not deserialize input into an expression")
+
+    monkeypatch.setattr(pl.Expr, "deserialize", unreadable)
+    assert str(reach.union(filters)) == str(pl.any_horizontal(filters))
