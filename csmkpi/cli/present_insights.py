@@ -2,29 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from csmkpi.cli.present import emit_frame, output_path, report_warnings, unique
-from csmkpi.errors import ExitCode, Issue
+from csmkpi.errors import ExitCode
 
 if TYPE_CHECKING:
     from csmkpi.insights.drivers import Drivers
     from csmkpi.insights.limits import LimitedTrend
     from csmkpi.insights.reasons import Reasons
-
-SHOWN_PER_CHECK = 20  # series warnings (one per series) shown before a count, so stderr stays bounded
-
-
-def bounded(issues: Sequence[Issue], check: str, shown: int = SHOWN_PER_CHECK) -> list[Issue]:
-    """The issues, with those of ``check`` cut to ``shown`` and a line counting the rest."""
-    own = [issue for issue in issues if issue.check == check]
-    if len(own) <= shown:
-        return list(issues)
-    rest = len(own) - shown
-    summary = Issue("warning", f"and {rest} more like this (one per series)", check=check)
-    kept = [issue for issue in issues if issue.check != check] + own[:shown]
-    return [*kept, summary]
 
 
 def emit_limits(
@@ -38,11 +24,9 @@ def emit_limits(
     escape: bool,
 ) -> int:
     """Show the control limits of one group's series, or write every row with the limit columns."""
-    from csmkpi.insights.limits import CHECK
-
     trend = result.trend
     notes = list(dict.fromkeys(n for card in trend.cards for n in card.notes))
-    if report_warnings(bounded(unique(result.warnings), CHECK), notes, quiet=quiet, strict=strict):
+    if report_warnings(unique(result.warnings), notes, quiet=quiet, strict=strict):  # stderr bounded per check
         return int(ExitCode.DATA)
     if fmt == "table":
         from rich.console import Console

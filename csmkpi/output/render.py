@@ -36,19 +36,22 @@ PER_FILE = 20  # distinct problems listed per file before "and N more" (SPEC §6
 def print_issues(console: Console, issues: Iterable[Issue], per_file: int = PER_FILE) -> None:
     """Print issues to a (stderr) console, errors in red, warnings in yellow; at most ``per_file`` per file.
 
-    On a terminal a long message wraps at its width; in a log or a pipe it stays on one line.
+    Issues of no file are bounded the same way per check (``trend --limits`` warns once per series
+    without limits: thousands at scale). On a terminal a long message wraps at its width; in a log or
+    a pipe it stays on one line.
     """
-    shown: dict[str | None, int] = {}
-    left: dict[str | None, int] = {}
+    shown: dict[tuple[str | None, str | None], int] = {}
+    left: dict[tuple[str | None, str | None], int] = {}
     for issue in issues:
-        if shown.get(issue.file, 0) >= per_file:
-            left[issue.file] = left.get(issue.file, 0) + 1
+        bucket = (issue.file, None if issue.file else issue.check)
+        if shown.get(bucket, 0) >= per_file:
+            left[bucket] = left.get(bucket, 0) + 1
             continue
-        shown[issue.file] = shown.get(issue.file, 0) + 1
+        shown[bucket] = shown.get(bucket, 0) + 1
         style = "red" if issue.level == "error" else "yellow"
         console.print(Text(f"{issue.level}: ", style=style) + Text(issue.render()), soft_wrap=not console.is_terminal)
-    for file, count in left.items():
-        where = f" in {file}" if file else ""
+    for (file, check), count in left.items():
+        where = f" in {file}" if file else " like these" if check else ""
         console.print(f"... and {count} more problem{'s' if count != 1 else ''}{where}", markup=False, soft_wrap=True)
 
 

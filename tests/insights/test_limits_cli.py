@@ -97,6 +97,25 @@ def test_a_series_without_limits_warns_once_and_strict_fails(config):
     assert strict.exit_code == 65 and strict.stdout == ""
 
 
+def test_many_series_without_limits_show_20_then_the_right_count(build):
+    # 30 CSMs, one account each, tickets for A1 only and no surveys: most series have no limits.
+    csms = "csm_id\n" + "".join(f"c{i:02}\n" for i in range(30))
+    accounts = "account_id,csm_id\n" + "".join(f"A{i + 1},c{i:02}\n" for i in range(30))
+    config = build(kpis=KPIS, csms=csms, accounts=accounts, tickets=tickets())
+    result = trend(config, "-f", "csv")
+    assert result.exit_code == 0, result.output
+    frame = pl.read_csv(result.stdout_bytes)
+    without = frame.filter(pl.col("centre").is_null()).select("group", "kpi").unique().height
+    assert without > 40
+    lines = result.stderr.splitlines()
+    assert sum("no control limits for" in line for line in lines) == 20
+    assert f"... and {without - 20} more problems like these" in lines
+    strict = trend(config, "-f", "csv", "--strict", "-o", "out.csv")
+    assert strict.exit_code == 65
+    # every series' warning counts, and csat's one: not computable without surveys.csv
+    assert f"error: --strict: {without + 1} warnings; nothing written" in strict.stderr
+
+
 def test_terminal_view_marks_signals_and_lists_them(config):
     result = trend(config, "-f", "table", env={"COLUMNS": "140"})
     assert result.exit_code == 0, result.output
