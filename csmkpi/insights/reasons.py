@@ -1,9 +1,9 @@
 """Churn reasons: a Pareto of why logos churned in a period, by count and by lost MRR (SPEC §8.3).
 
 The churned units are the ``churn`` metric's own: its cohort accounts (MRR > 0 at the start
-snapshot) with end MRR 0, attributed and grouped as every metric's units are. A group's logos
-and lost MRR therefore equal its ``churn`` numerators (basis logos and revenue), in every group
-of every dimension.
+snapshot) with end MRR 0, attributed and grouped as every metric's units are, with the window of
+the config's churn KPIs. A group's logos and lost MRR therefore equal its ``churn`` numerators
+(basis logos and revenue), in every group of every dimension.
 
 An account's reason is its ``churn_reason``; else the ``loss_reason`` of its latest lost renewal
 closed in [P start - ``lookback_days``, P end] (ties: the greatest opportunity_id); else
@@ -19,7 +19,7 @@ from pathlib import Path
 
 import polars as pl
 
-from csmkpi.config import ReasonsConfig
+from csmkpi.config import LoadedConfig, ReasonsConfig
 from csmkpi.dimensions import ALL, UNASSIGNED
 from csmkpi.engine import Kpi, Run, ScoreRequest, configure, kpi_units, load_data, revenue_snapshot
 from csmkpi.errors import InputMissingError, Issue, UsageError
@@ -27,6 +27,7 @@ from csmkpi.groups import resolve
 from csmkpi.metrics.base import MetricError
 from csmkpi.metrics.churn import METRIC as CHURN
 from csmkpi.metrics.churn import ChurnParams
+from csmkpi.metrics.retention import Window
 from csmkpi.periods import Period
 from csmkpi.rollup import EXACT, GROUP, members
 from csmkpi.scoring import Target
@@ -48,8 +49,29 @@ COLUMNS = (
     "cum_mrr_share",
 )
 OPPORTUNITY_COLUMNS = frozenset({"opportunity_id", "account_id", "type", "stage", "closed_at", "loss_reason"})
-# The churn metric's units by revenue: numerator = start MRR when churned, 0 otherwise.
-_CHURN = Kpi("churn", "Churn", CHURN, ChurnParams(basis="revenue"), Target("churn", None, "lower", 0.0, 0))
+
+
+def churn_kpi(config: LoadedConfig) -> tuple[Kpi, list[Issue]]:
+    """The churn metric's units by revenue (numerator = start MRR when churned), with the config's window.
+
+    The window is the config's churn KPIs' (default ``period``), so a group's totals are their
+    numerators. Churn KPIs with different windows: the first in config order is followed, and a
+    warning names the others.
+    """
+    found = {k.id: config.params.get(k.id) for k in config.kpis if k.metric == "churn"}
+    windows: dict[str, Window] = {kpi_id: p.window for kpi_id, p in found.items() if isinstance(p, ChurnParams)}
+    no_churn_kpi: tuple[str, Window] = ("", "period")
+    first, window = next(iter(windows.items()), no_churn_kpi)
+    others = [f"{kpi_id!r} (window {each})" for kpi_id, each in windows.items() if each != window]
+    warnings = []
+    if others:
+        message = (
+            f"churn reasons follow KPI {first!r} (window {window}); the numerators of {', '.join(others)} "
+            "are not these totals"
+        )
+        warnings.append(Issue("warning", message, check="reasons_window"))
+    params = ChurnParams(basis="revenue", window=window)
+    return Kpi("churn", "Churn", CHURN, params, Target("churn", None, "lower", 0.0, 0)), warnings
 
 
 @dataclass(frozen=True)
@@ -117,10 +139,11 @@ def reasons_of(run: Run, by: str, rank_by: str = "mrr") -> Reasons:
     tables = run.data.lazy()
     if "mrr" not in tables and "subscriptions" not in tables:
         raise InputMissingError("reasons needs revenue data: mrr.csv or subscriptions.csv, neither is in the data")
-    warnings = list(run.warnings)
+    churn, followed = churn_kpi(run.config)
+    warnings = [*run.warnings, *followed]
     snapshot = revenue_snapshot(run)
     try:
-        units = kpi_units(run, _CHURN, by, tables)
+        units = kpi_units(run, churn, by, tables)
     except MetricError as exc:  # the end snapshot is after the data's last month: no data, never all churned
         warnings.append(Issue("warning", f"churn reasons of {run.period.label}: {exc}", check="missing_month"))
         units = None

@@ -165,6 +165,37 @@ def test_group_totals_equal_the_churn_numerators(company, by, score_long):
     assert churned == set(totals["group"].to_list())
 
 
+# Twelve months before 2026-09: A1, A3, A6 and A8 pay; A8 still pays in 2026-09, the others do not.
+TRAILING_MRR = MRR + "A1,2025-09,100\nA3,2025-09,300\nA6,2025-09,40\nA8,2025-09,80\n"
+
+
+@pytest.mark.parametrize("by", ["csm", "segment"])
+def test_the_churn_kpis_window_is_followed(build, by, score_long):
+    kpis = KPIS.replace("params: {basis: logos}", "params: {basis: logos, window: trailing_12m}")
+    kpis = kpis.replace("params: {basis: revenue}", "params: {basis: revenue, window: trailing_12m}")
+    config = build(kpis=kpis, csms=CSMS, accounts=ACCOUNTS, mrr=TRAILING_MRR, opportunities=OPPORTUNITIES)
+    result, _ = pareto(config, by=by)
+    assert sorted(result.churned["account_id"].to_list()) == ["A1", "A3", "A6"]  # the trailing cohort's
+    assert result.churned["lost_mrr"].sum() == 440  # s: their MRR of 2025-09
+    card = score_long(config, by=by)
+    totals = result.table().group_by("group").agg(pl.col("logos").sum(), pl.col("lost_mrr").sum())
+    for row in totals.iter_rows(named=True):
+        assert row["logos"] == card[(row["group"], "logo_churn")]["numerator"]
+        assert row["lost_mrr"] == card[(row["group"], "revenue_churn")]["numerator"]
+    assert result.warnings == ()
+
+
+def test_churn_kpis_of_different_windows_follow_the_first_and_warn(build):
+    kpis = KPIS.replace("params: {basis: revenue}", "params: {basis: revenue, window: trailing_12m}")
+    config = build(kpis=kpis, csms=CSMS, accounts=ACCOUNTS, mrr=TRAILING_MRR, opportunities=OPPORTUNITIES)
+    result, _ = pareto(config)
+    assert "A2" in result.churned["account_id"].to_list()  # logo_churn's window: period (A2 paid in 2026-06)
+    assert [w.message for w in result.warnings] == [
+        "churn reasons follow KPI 'logo_churn' (window period); the numerators of 'revenue_churn' "
+        "(window trailing_12m) are not these totals"
+    ]
+
+
 def test_lookback_days_and_map_come_from_the_config(company):
     text = company.read_text().replace("lookback_days: 92", "lookback_days: 93").replace("too expensive", "other")
     company.write_text(text)
