@@ -543,7 +543,9 @@ def score_run(
         kpi.id: complete(collected[kpi.id], every_group, kpi.aggregation) for kpi in run.kpis if kpi.id in collected
     }
     names = {UNASSIGNED: UNASSIGNED, ALL: "All"} | _names(run, by)
-    return card_of(run, by, collected, not_computable(group_members), names, warnings, found)
+    # A KPI without data has a row for every group the others show ((unassigned), owners outside csms).
+    shown = pl.DataFrame({GROUP: sorted({*group_members[GROUP].to_list(), *every_group})}, schema={GROUP: pl.String})
+    return card_of(run, by, collected, not_computable(shown), names, warnings, found)
 
 
 def card_of(

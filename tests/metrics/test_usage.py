@@ -181,6 +181,21 @@ def test_usage_metrics_without_usage_are_not_computable(build, score_long):
     assert sum("needs the usage table (usage.csv)" in m for m in messages) == 2, messages
 
 
+def test_a_kpi_without_data_has_a_row_for_every_group_the_others_show(build, score_long):
+    # U2 has no owner: the revenue KPI has units in (unassigned), the usage ones have no data at all.
+    kpis = KPIS + "  - {id: arr, metric: arr_managed}\n"
+    cfg = build(
+        kpis=kpis,
+        csms=CSMS,
+        accounts="account_id,csm_id\nU1,alice\nU2,\n",
+        mrr="account_id,month,mrr\nU1,2026-09,9\nU2,2026-09,5\n",
+    )
+    rows = score_long(cfg)
+    groups = {kpi: sorted(g for g, k in rows if k == kpi) for kpi in ("arr", "seats", "growth")}
+    assert groups["seats"] == groups["growth"] == groups["arr"] == ["(unassigned)", "ALL", "alice", "bob", "carol"]
+    assert empty(rows[("(unassigned)", "seats")]) and empty(rows[("(unassigned)", "growth")])
+
+
 # --- adoption_growth ---------------------------------------------------------------
 
 # start month 2026-06, end month 2026-09:
