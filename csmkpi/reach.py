@@ -81,7 +81,7 @@ def union(filters: list[pl.Expr]) -> pl.Expr:
     24 such filters cost 24 passes over every row, one merged range ``x & d.is_between(A, B)`` one.
     Filters are read in Polars' JSON form; any other shape is kept as it is.
     """
-    ranges: dict[tuple[str, str], list[tuple[int, int]]] = {}
+    ranges: dict[tuple[str, tuple[str, ...]], list[tuple[int, int]]] = {}
     others: list[pl.Expr] = []
     for each in filters:
         found = _date_range(each)
@@ -93,11 +93,16 @@ def union(filters: list[pl.Expr]) -> pl.Expr:
     try:
         merged = [_rebuilt(column, rest, spans) for (column, rest), spans in ranges.items()]
     except Exception:  # a condition Polars cannot read back from its JSON: the filters as they were
-        return pl.any_horizontal(filters) if len(filters) > 1 else filters[0]
-    return pl.any_horizontal([*merged, *others]) if len(merged) + len(others) > 1 else [*merged, *others][0]
+        return _any(filters)
+    return _any([*merged, *others])
 
 
-def _date_range(expr: pl.Expr) -> tuple[str, int, int, str] | None:
+def _any(filters: list[pl.Expr]) -> pl.Expr:
+    """The rows any of ``filters`` (at least one) keeps."""
+    return filters[0] if len(filters) == 1 else pl.any_horizontal(filters)
+
+
+def _date_range(expr: pl.Expr) -> tuple[str, int, int, tuple[str, ...]] | None:
     """(column, first day, last day, the other conditions as JSON) of ``a & b & col.is_between(d1, d2) & ...``.
 
     Days count from 1970-01-01, as Polars stores dates; None when the filter has another shape (an
@@ -114,8 +119,8 @@ def _date_range(expr: pl.Expr) -> tuple[str, int, int, str] | None:
         return None
     (span,) = spans
     column, low, high = span["Function"]["input"]
-    rest = sorted(json.dumps(term, sort_keys=True) for term in terms if term is not span)
-    return column["Column"], low["Literal"]["Scalar"]["Date"], high["Literal"]["Scalar"]["Date"], json.dumps(rest)
+    rest = tuple(sorted(json.dumps(term, sort_keys=True) for term in terms if term is not span))
+    return column["Column"], low["Literal"]["Scalar"]["Date"], high["Literal"]["Scalar"]["Date"], rest
 
 
 def _conjuncts(tree: Any, terms: list[Any]) -> None:
@@ -142,7 +147,7 @@ def _is_date_range(term: Any) -> bool:
     )
 
 
-def _rebuilt(column: str, rest: str, spans: list[tuple[int, int]]) -> pl.Expr:
+def _rebuilt(column: str, rest: tuple[str, ...], spans: list[tuple[int, int]]) -> pl.Expr:
     """The other conditions ``&`` the column in any of ``spans``, touching or overlapping spans merged."""
     merged: list[list[int]] = []
     for low, high in sorted(spans):
@@ -152,8 +157,8 @@ def _rebuilt(column: str, rest: str, spans: list[tuple[int, int]]) -> pl.Expr:
             merged.append([low, high])
     epoch = date(1970, 1, 1)
     inside = [pl.col(column).is_between(epoch + timedelta(low), epoch + timedelta(high)) for low, high in merged]
-    condition = inside[0] if len(inside) == 1 else pl.any_horizontal(inside)
-    for term in json.loads(rest):  # each term as JSON text
+    condition = _any(inside)
+    for term in rest:  # each term as JSON text
         condition = pl.Expr.deserialize(io.StringIO(term), format="json") & condition
     return condition
 

@@ -199,11 +199,16 @@ def output_path(template: str, label: str, inputs: tuple[Path, ...]) -> Path:
     """Fill ``{period}`` and check where the output goes: an input file or a folder in the way is refused (73)."""
     from csmkpi.output import targets
 
-    if not template:
-        raise UsageError("--output is empty: give a file name, or - for stdout")
-    path = Path(template.replace("{period}", label))
+    path = Path(_named(template).replace("{period}", label))
     targets.resolve(path, inputs)  # raises before anything is written
     return path
+
+
+def _named(output: str) -> str:
+    """``--output`` as given; empty (a cron line's unset ``$OUT``) is a usage error, not stdout."""
+    if not output:
+        raise UsageError("--output is empty: give a file name, or - for stdout")
+    return output
 
 
 def check_output(output: str | None) -> None:
@@ -212,9 +217,7 @@ def check_output(output: str | None) -> None:
 
     if output is None:
         return
-    if not output:
-        raise UsageError("--output is empty: give a file name, or - for stdout")
-    targets.precheck(output)
+    targets.precheck(_named(output))
 
 
 def warn(issues: object, quiet: bool) -> None:
