@@ -7,6 +7,7 @@ appears when units land there, and ``ALL`` pools every unit of the department.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from decimal import Decimal
 
 import polars as pl
 
@@ -45,15 +46,40 @@ def members(by: str, tables: Mapping[str, pl.LazyFrame]) -> pl.LazyFrame:
 
 
 EXACT = pl.Decimal(38, 10)
+_SCALE = 10**10  # EXACT's 10 decimals
 
 
-def exact_sum(column: str) -> pl.Expr:
+def exact_total(value: pl.Expr) -> pl.Expr:
+    """The sum of a float column as EXACT: each value's 10-decimal fixed point nearest its binary value.
+
+    Not ``cast(EXACT).sum()``: Polars scales by 10^10 in floating point, off by up to 1e-4 from 1e11
+    on (987654321098.0 becomes 987654321097.9999088640). The whole part and the fraction are scaled
+    apart, each exactly, as integers, and added as integers.
+    """
+    return _fixed(_scaled(value).sum())
+
+
+def to_float(value: pl.Expr) -> pl.Expr:
+    """An EXACT decimal as the nearest float (through its digits: the direct cast can be a unit off)."""
+    return value.cast(pl.String).cast(pl.Float64)
+
+
+def _scaled(value: pl.Expr) -> pl.Expr:
+    whole = value.floor()
+    return whole.cast(pl.Int128) * _SCALE + ((value - whole) * _SCALE).round().cast(pl.Int128)
+
+
+def _fixed(scaled: pl.Expr) -> pl.Expr:
+    return scaled.cast(pl.Decimal(38, 0)) * pl.lit(Decimal(1).scaleb(-10), EXACT)
+
+
+def exact_sum(column: str, *, pooled: bool = False) -> pl.Expr:
     """Sum as 10-decimal fixed point, so the same input gives byte-identical output.
 
     A float sum depends on the (parallel, unordered) order of its terms; a decimal sum does not.
-    A column already summed as decimals (``pool``) sums on exactly.
+    ``pooled``: the column holds EXACT sums already (``pool``), which add on exactly.
     """
-    return pl.col(column).cast(EXACT).sum().cast(pl.Float64)
+    return to_float(pl.col(column).sum() if pooled else exact_total(pl.col(column)))
 
 
 def poolable(aggregation: Aggregation) -> bool:
@@ -73,13 +99,13 @@ def pool(units: pl.LazyFrame, keys: tuple[str, ...] = ()) -> pl.LazyFrame:
 def pool_by(units: pl.LazyFrame, keys: tuple[str, ...]) -> pl.LazyFrame:
     """Sum unit rows per ``keys`` as ``pool`` does (``pool`` adds group and owner to its keys)."""
     return units.group_by(*keys).agg(
-        pl.col("numerator").cast(EXACT).sum(), pl.col("denominator").cast(EXACT).sum(), pl.col("sample").sum()
+        exact_total(pl.col("numerator")), exact_total(pl.col("denominator")), pl.col("sample").sum()
     )
 
 
-def _aggregations(aggregation: Aggregation) -> list[pl.Expr]:
-    numerator = exact_sum("numerator")
-    denominator = exact_sum("denominator")
+def _aggregations(aggregation: Aggregation, pooled: bool) -> list[pl.Expr]:
+    numerator = exact_sum("numerator", pooled=pooled)
+    denominator = exact_sum("denominator", pooled=pooled)
     sample = pl.col("sample").sum().alias("sample_size")
     if aggregation is Aggregation.SUM:
         return [numerator, pl.lit(None, pl.Float64).alias("denominator"), sample, numerator.alias("value")]
@@ -138,7 +164,7 @@ def rollup(
 
     ``costs`` (group, numerator) supplies the numerators of ``Aggregation.COST``.
     """
-    aggs = _aggregations(aggregation)
+    aggs = _aggregations(aggregation, _pooled(units))
     groups = units.group_by(GROUP).agg(aggs)
     everyone = department(units, aggregation, costs)
     empty_value = 0.0 if aggregation is Aggregation.SUM else None
@@ -160,10 +186,15 @@ def rollup(
 
 def department(units: pl.LazyFrame, aggregation: Aggregation, costs: pl.LazyFrame | None = None) -> pl.LazyFrame:
     """The ``ALL`` row of ``rollup``: every unit pooled, whatever its group (``costs`` as there)."""
-    everyone = units.select(pl.lit(ALL).alias(GROUP), *_aggregations(aggregation))
+    everyone = units.select(pl.lit(ALL).alias(GROUP), *_aggregations(aggregation, _pooled(units)))
     if costs is not None:
         everyone = _with_costs(everyone, costs.filter(pl.col(GROUP) == ALL))
     return everyone
+
+
+def _pooled(units: pl.LazyFrame) -> bool:
+    """Whether the rows are ``pool``'s (EXACT sums), not units (floats)."""
+    return units.collect_schema()["numerator"] == EXACT
 
 
 def empty_row(aggregation: Aggregation) -> dict[str, float | int | None]:

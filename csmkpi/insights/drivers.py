@@ -35,7 +35,7 @@ from csmkpi.metrics.base import Aggregation, Context, MetricError
 from csmkpi.metrics.retention import COLUMNS as REVENUE_COLUMNS
 from csmkpi.metrics.retention import cohort
 from csmkpi.periods import Period, add_months, month_end
-from csmkpi.rollup import EXACT
+from csmkpi.rollup import exact_sum
 from csmkpi.suggest import close, find
 
 OUTCOMES = ("churn", "expansion", "nrr")
@@ -305,8 +305,7 @@ def _accounts(
 
 def per_account(units: pl.LazyFrame, aggregation: Aggregation) -> pl.LazyFrame:
     """An indicator's value per account from its unit rows (account_id, value)."""
-    numerator = pl.col("numerator").cast(EXACT).sum().cast(pl.Float64)
-    denominator = pl.col("denominator").cast(EXACT).sum().cast(pl.Float64)
+    numerator, denominator = exact_sum("numerator"), exact_sum("denominator")
     if aggregation is Aggregation.SUM:
         value = numerator
     elif aggregation is Aggregation.MEDIAN:

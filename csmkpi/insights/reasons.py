@@ -29,7 +29,7 @@ from csmkpi.metrics.churn import METRIC as CHURN
 from csmkpi.metrics.churn import ChurnParams
 from csmkpi.metrics.retention import Window
 from csmkpi.periods import Period
-from csmkpi.rollup import EXACT, GROUP, members
+from csmkpi.rollup import GROUP, exact_total, members, to_float
 from csmkpi.scoring import Target
 
 RANK_BY = ("mrr", "logos")
@@ -244,7 +244,7 @@ def pareto(churned: pl.DataFrame, period: Period, by: str, rank_by: str) -> pl.D
     rows = (
         pl.concat([churned, everyone])
         .group_by(GROUP, "reason")
-        .agg(pl.len().cast(pl.Int64).alias("logos"), pl.col("lost_mrr").cast(EXACT).sum().alias("lost"))
+        .agg(pl.len().cast(pl.Int64).alias("logos"), exact_total(pl.col("lost_mrr")).alias("lost"))
         .with_columns(
             pl.when(pl.col(GROUP) == ALL).then(2).when(pl.col(GROUP) == UNASSIGNED).then(1).otherwise(0).alias("__g")
         )
@@ -252,7 +252,7 @@ def pareto(churned: pl.DataFrame, period: Period, by: str, rank_by: str) -> pl.D
     )
     over = [GROUP]
     total_logos, total_lost = pl.col("logos").sum().over(over), pl.col("lost").sum().over(over)
-    lost = pl.col("lost").cast(pl.Float64)
+    lost = to_float(pl.col("lost"))
     return rows.select(
         pl.lit(period.label).alias("period"),
         pl.lit(period.start).alias("period_start"),
@@ -265,10 +265,8 @@ def pareto(churned: pl.DataFrame, period: Period, by: str, rank_by: str) -> pl.D
         (pl.col("logos") / total_logos).alias("logo_share"),
         (pl.col("logos").cum_sum().over(over) / total_logos).alias("cum_logo_share"),
         lost.alias("lost_mrr"),
-        _share(lost, total_lost.cast(pl.Float64)).alias("mrr_share"),
-        _share(pl.col("lost").cum_sum().over(over).cast(pl.Float64), total_lost.cast(pl.Float64)).alias(
-            "cum_mrr_share"
-        ),
+        _share(lost, to_float(total_lost)).alias("mrr_share"),
+        _share(to_float(pl.col("lost").cum_sum().over(over)), to_float(total_lost)).alias("cum_mrr_share"),
     )
 
 

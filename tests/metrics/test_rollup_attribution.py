@@ -518,3 +518,34 @@ def test_all_row_can_be_low_n(build):
     t = rows[("ALL", "nrr")]
     assert (t["value"], t["sample_size"], t["status"]) == (approx(0.75), 2, "low-n")
     assert scores["ALL"] == (None, None)
+
+
+def test_sums_are_the_exact_decimal_sums_of_the_unit_values(build, score_long):
+    # Polars' own float-to-decimal cast scales in floating point: 987654321098 became
+    # 987654321097.9999 and these three ARRs summed to 9997492.799999999.
+    cfg = build(
+        kpis="""
+        version: 1
+        data: {dir: data}
+        scoring: {min_sample: 1}
+        kpis:
+          - {id: arr_managed, metric: arr_managed}
+          - {id: cost_to_serve, metric: cost_to_serve}
+        """,
+        csms="csm_id,annual_cost\nalice,987654321098\n",
+        accounts="account_id,csm_id\nA1,alice\nA2,alice\nA3,alice\n",
+        mrr="""
+        account_id,month,mrr
+        A1,2026-09,278754.73
+        A2,2026-09,257063.77
+        A3,2026-09,297305.90
+        """,
+    )
+    for by in ("csm", "segment"):
+        rows = score_long(cfg, by=by)
+        group = "alice" if by == "csm" else "(unassigned)"
+        assert rows[(group, "arr_managed")]["numerator"] == 9997492.8
+        assert rows[("ALL", "arr_managed")]["value"] == 9997492.8
+        assert rows[("ALL", "cost_to_serve")]["numerator"] == 987654321098.0
+        assert rows[("ALL", "cost_to_serve")]["denominator"] == 9997492.8
+    assert score_long(cfg)[("alice", "cost_to_serve")]["numerator"] == 987654321098.0
