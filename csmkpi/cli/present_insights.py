@@ -24,6 +24,8 @@ def emit_limits(
     escape: bool,
 ) -> int:
     """Show the control limits of one group's series, or write every row with the limit columns."""
+    from csmkpi.output import people
+
     trend = result.trend
     notes = list(dict.fromkeys(n for card in trend.cards for n in card.notes))
     if report_warnings(unique(result.warnings), notes, quiet=quiet, strict=strict):  # stderr bounded per check
@@ -41,11 +43,12 @@ def emit_limits(
     elif output and "{period}" in output:
         paths = [output_path(output, card.period.label, card.inputs) for card in trend.cards]  # all, before any write
         for card, target in zip(trend.cards, paths, strict=True):
-            emit_frame(result.card_table(card), fmt, target, escape=escape, quiet=quiet)
+            card_people = people.with_limits(people.scorecard(card, "long"), card.kpis)
+            emit_frame(result.card_table(card), fmt, target, escape=escape, quiet=quiet, people=card_people)
     else:
         inputs = trend.cards[0].inputs if trend.cards else ()
         path = output_path(output, trend.range.label, inputs) if output else None
-        emit_frame(result.long_table(), fmt, path, escape=escape, quiet=quiet)
+        emit_frame(result.long_table(), fmt, path, escape=escape, quiet=quiet, people=people.limited_trend(result))
     return int(ExitCode.OK)
 
 

@@ -9,7 +9,7 @@ for a scorecard, a trend or an explanation, and carries the ``Definitions`` of a
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from csmkpi.drilldown import Explanation
     from csmkpi.engine import Kpi, Scorecard
+    from csmkpi.insights.limits import LimitedTrend
     from csmkpi.trends import Trend
 
 Row = Mapping[str, Any]
@@ -51,13 +52,30 @@ class Presentation:
     definitions: Sequence[Sequence[Any]] = ()  # rows of the Definitions sheet, header first
     about: Sequence[tuple[str, Any]] = ()  # resolved period, as-of date...: on top of Definitions
     extra: Sequence[tuple[str, pl.DataFrame, Presentation]] = field(default_factory=tuple)
+    names: Mapping[str, str] = field(default_factory=dict)  # by csm: each group's CSM name, shown beside its id
+    targets: Mapping[str, str] = field(default_factory=dict)  # a wide KPI column's target (``≥ 102.0%``)
+
+    def shown(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """The frame with a ``name`` column after ``group`` when the groups have names (SPEC §6: C0042 and its name)."""
+        if not self.names or "group" not in frame.columns or "name" in frame.columns:
+            return frame
+        import polars as pl
+
+        names = frame["group"].replace_strict(dict(self.names), default=None, return_dtype=pl.String)
+        return frame.insert_column(frame.columns.index("group") + 1, names.alias("name"))
+
+    def mark(self, column: str, row: Row) -> str:
+        """The status mark of a number cell (``✓`` ``~`` ``✗`` ``?``), so its status reads without colour."""
+        return numbers.MARKS.get(self.status(column, row) or "", "")
 
 
 def text(value: Any, style: Style) -> str:
     """A cell as people read it (markdown): ``97.4%``, ``71,823``, ``▲ 2.1 pp``, ``2026-07-01``."""
     if value is None:
         return ""
-    if isinstance(value, bool) or style.kind in ("text", "status"):
+    if isinstance(value, bool):
+        return "true" if value else "false"  # as in the CSV
+    if style.kind in ("text", "status"):
         return str(value)
     if isinstance(value, date):
         return value.isoformat()
@@ -189,14 +207,30 @@ def _about(card: Scorecard) -> list[tuple[str, Any]]:
     return about
 
 
+def _names(cards: Sequence[Scorecard]) -> dict[str, str]:
+    """By csm, every group's CSM name (``All`` for ALL); other groupings are names already."""
+    return {g: n for card in cards if card.group_by == "csm" for g, n in card.names.items()}
+
+
+def _targets(kpis: Sequence[Kpi]) -> dict[str, str]:
+    return {k.id: numbers.target(k.target.target, k.target.better, k.unit) for k in kpis if k.target.target is not None}
+
+
 def scorecard(card: Scorecard, layout: str, *, details: pl.DataFrame | None = None) -> Presentation:
     """A scorecard's presentation; a wide XLSX also gets the long rows (``details``) with their statuses."""
-    style, status = _kpi_styles(card.kpis), _statuses([card])
+    style, status, names = _kpi_styles(card.kpis), _statuses([card]), _names([card])
     extra: tuple[tuple[str, pl.DataFrame, Presentation], ...] = ()
     if layout == "wide" and details is not None:
-        extra = (("Details", details, Presentation(style, status, sheet="Details")),)
+        extra = (("Details", details, Presentation(style, status, sheet="Details", names=names)),)
     return Presentation(
-        style, status, sheet="Scorecard", definitions=definitions(card.kpis), about=_about(card), extra=extra
+        style,
+        status,
+        sheet="Scorecard",
+        definitions=definitions(card.kpis),
+        about=_about(card),
+        extra=extra,
+        names=names,
+        targets=_targets(card.kpis),
     )
 
 
@@ -212,7 +246,40 @@ def trend(result: Trend) -> Presentation:
     ]
     if cards:
         about += [("as_of", cards[0].as_of), ("group_by", cards[0].group_by)]
-    return Presentation(_kpi_styles(kpis), _statuses(cards), sheet="Trend", definitions=definitions(kpis), about=about)
+    return Presentation(
+        _kpi_styles(kpis),
+        _statuses(cards),
+        sheet="Trend",
+        definitions=definitions(kpis),
+        about=about,
+        names=_names(cards),
+        targets=_targets(kpis),
+    )
+
+
+# The limit columns of ``trend --limits`` (SPEC 8.1), in their KPI's unit: a ratio's centre and limits as
+# percentages, its moving range in percentage points shown the same way.
+LIMIT_COLUMNS = ("centre", "lower_limit", "upper_limit", "moving_range", "range_limit")
+
+
+def with_limits(people: Presentation, kpis: Sequence[Kpi]) -> Presentation:
+    """``people`` for long rows with the limit columns appended (``trend --limits``)."""
+    units = {k.id: k.unit for k in kpis}
+    style = people.style
+
+    def limited(column: str, row: Row) -> Style:
+        unit = units.get(row.get("kpi") or "")
+        if column in LIMIT_COLUMNS and unit is not None:
+            return Style("value", unit)
+        return style(column, row)
+
+    return replace(people, style=limited)
+
+
+def limited_trend(result: LimitedTrend) -> Presentation:
+    """A trend with control limits: the trend's presentation plus the limit columns in their KPI's unit."""
+    cards = result.trend.cards
+    return with_limits(trend(result.trend), cards[0].kpis if cards else ())
 
 
 def explanation(result: Explanation) -> Presentation:

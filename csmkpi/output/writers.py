@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import polars as pl
 
@@ -74,17 +74,26 @@ def _markdown(frame: pl.DataFrame, people: Presentation | None) -> bytes:
     from csmkpi.output.people import Presentation, text
 
     people = people or Presentation()
+    frame = people.shown(frame)
 
     def cell(value: str) -> str:
         return value.replace("|", "\\|").replace("\n", " ")
 
+    def shown(column: str, value: Any, row: dict[str, Any]) -> str:
+        shown = text(value, people.style(column, row))
+        mark = people.mark(column, row) if isinstance(value, int | float) and not isinstance(value, bool) else ""
+        return f"{shown} {mark}" if mark else shown
+
+    def title(column: str) -> str:
+        return f"{column} {people.targets[column]}" if column in people.targets else column
+
     numeric = [dtype.is_numeric() for dtype in frame.dtypes]
     lines = [
-        "| " + " | ".join(cell(c) for c in frame.columns) + " |",
+        "| " + " | ".join(cell(title(c)) for c in frame.columns) + " |",
         "|" + "|".join("---:" if n else "---" for n in numeric) + "|",
     ]
     for row in frame.iter_rows(named=True):
-        lines.append("| " + " | ".join(cell(text(v, people.style(c, row))) for c, v in row.items()) + " |")
+        lines.append("| " + " | ".join(cell(shown(c, v, row)) for c, v in row.items()) + " |")
     return ("\n".join(lines) + "\n").encode("utf-8")
 
 

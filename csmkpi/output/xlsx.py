@@ -86,8 +86,15 @@ class _Book:
         return self._formats[key]
 
 
-def _cell(book: _Book, sheet: Any, line: int, column: int, value: Any, style: Style, status: str | None) -> str:
-    """Write one cell; return its text as shown (for the column width)."""
+def _marked(num: str, mark: str) -> str:
+    """A number format that shows the status mark after the number, in each of its sections."""
+    return ";".join(f'{section} "{mark}"' for section in num.split(";"))
+
+
+def _cell(
+    book: _Book, sheet: Any, line: int, column: int, value: Any, style: Style, status: str | None, mark: str = ""
+) -> str:
+    """Write one cell (a number followed by its status ``mark``); return its text as shown (for the column width)."""
     if value is None:
         if status in FILLS:
             sheet.write_blank(line, column, None, book.fmt(None, status))
@@ -96,8 +103,9 @@ def _cell(book: _Book, sheet: Any, line: int, column: int, value: Any, style: St
         sheet.write_boolean(line, column, value)
         return "FALSE" if not value else "TRUE"
     if isinstance(value, int | float) and math.isfinite(value):
-        sheet.write_number(line, column, value, book.fmt(number_format(value, style), status))
-        return text(value, style)
+        num = number_format(value, style)
+        sheet.write_number(line, column, value, book.fmt(_marked(num, mark) if mark and num else num, status))
+        return f"{text(value, style)} {mark}" if mark else text(value, style)
     if isinstance(value, datetime):
         sheet.write_datetime(line, column, value, book.fmt("yyyy-mm-dd hh:mm:ss"))
         return "0000-00-00 00:00:00"
@@ -116,6 +124,7 @@ def _width(texts: Sequence[str], header: str) -> float:
 
 def _data_sheet(book: _Book, name: str, frame: pl.DataFrame, people: Presentation) -> None:
     sheet = book.book.add_worksheet(name)
+    frame = people.shown(frame)
     header = book.fmt(None, None, bold=True, bottom=1)
     shown: list[list[str]] = [[] for _ in frame.columns]
     for column, title in enumerate(frame.columns):
@@ -124,7 +133,8 @@ def _data_sheet(book: _Book, name: str, frame: pl.DataFrame, people: Presentatio
         for column, (title, value) in enumerate(row.items()):
             style = people.style(title, row)
             status = people.status(title, row)
-            shown[column].append(_cell(book, sheet, line, column, value, style, status))
+            mark = people.mark(title, row)
+            shown[column].append(_cell(book, sheet, line, column, value, style, status, mark))
     for column, title in enumerate(frame.columns):
         sheet.set_column(column, column, _width(shown[column], title))
     sheet.freeze_panes(1, 0)

@@ -183,12 +183,24 @@ def test_markdown(cli, layout):
     result = cli(*BASE, "--format", "markdown", "--layout", layout)
     assert result.exit_code == 0, result.stderr
     lines = result.stdout.splitlines()
-    header = wide_header() if layout == "wide" else LONG_HEADER
-    assert lines[0] == "| " + " | ".join(header) + " |"
+    # For people (SPEC §6): the CSM's name beside the id; a wide KPI column names its target, and each
+    # value carries its status mark.
+    header = [*(wide_header() if layout == "wide" else LONG_HEADER)]
+    header.insert(header.index("group") + 1, "name")
+    targets = {"nrr": "≥ 102.0%", "logo_churn": "≤ 3.0%", "nps": "≥ +30.0"} if layout == "wide" else {}
+    cells = [c.strip() for c in lines[0].strip("|").split("|")]
+    assert len(cells) == len(header)
+    for title, cell in zip(header, cells, strict=True):
+        assert cell == (f"{title} {targets[title]}" if title in targets else title) or (
+            layout == "wide" and cell.startswith(f"{title} ") and cell[len(title) + 1] in "≥≤"
+        )
     assert re.fullmatch(r"\|(---:?\|)+", lines[1]) and lines[1].count("---") == len(header)
     groups = 10
     assert len(lines) == 2 + (groups if layout == "wide" else groups * len(kpi_ids()))
-    assert [c.strip() for c in lines[-1].strip("|").split("|")][4] == "ALL"
+    last = [c.strip() for c in lines[-1].strip("|").split("|")]
+    assert last[4:6] == ["ALL", "All"]
+    if layout == "wide":
+        assert re.fullmatch(r"\d+\.\d% [✓~✗?]", last[header.index("nrr")])
 
 
 @pytest.mark.parametrize(

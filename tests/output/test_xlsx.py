@@ -45,13 +45,33 @@ def sheets(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
     }
 
 
+MARKS = {"green": "✓", "amber": "~", "red": "✗", "low-n": "?"}
+
+
+def bare(text: str) -> str:
+    """A cell's text without its status mark."""
+    head, _, mark = text.rpartition(" ")
+    return head if head and mark in MARKS.values() else text
+
+
+def statuses() -> dict[tuple[str, str], str]:
+    """(group, kpi) -> status, from the long CSV."""
+    return {(r["group"], r["kpi"]): r["status"] for r in csv.DictReader(io.StringIO(run(*ARGS, "--layout", "long")))}
+
+
 def test_numbers_stay_numbers_with_the_csv_values(sheets):
     sheet = sheets["wide"]["Scorecard"]
     table = list(csv.DictReader(io.StringIO(run(*ARGS))))
     header = [c.text for c in sheet.rows[0]]
-    assert header == list(table[0])
+    # For people, the CSM's name beside the id (SPEC §6); otherwise the CSV's columns.
+    assert header == [*list(table[0])[:5], "name", *list(table[0])[5:]]
+    names = {r["csm_id"]: r["csm_name"] for r in csv.DictReader((CONFIG.parents[1] / "sample_data" / "csms.csv").open())}
+    names |= {"ALL": "All", "(unassigned)": "(unassigned)"}
     for cells, row in zip(sheet.rows[1:], table, strict=True):
         for title, cell in zip(header, cells, strict=False):
+            if title == "name":
+                assert (cell.kind, cell.text) == ("string", names[row["group"]])
+                continue
             expected = row[title]
             if title in ("period", "group_by", "group"):
                 assert (cell.kind, cell.text) == ("string", expected)
@@ -67,10 +87,12 @@ def test_numbers_stay_numbers_with_the_csv_values(sheets):
 def test_ratios_are_percentages_money_has_separators(sheets):
     sheet = sheets["wide"]["Scorecard"]
     nrr, arr, nps, score = (sheet.column(t) for t in ("nrr", "arr_managed", "nps", "score"))
-    assert all(c.kind == "percentage" and c.text.endswith("%") for c in nrr if c.kind)
-    assert nrr[-1].text == f"{float(nrr[-1].value) * 100:.1f}%"
+    assert all(c.kind == "percentage" and bare(c.text).endswith("%") for c in nrr if c.kind)
+    status = statuses()
+    # Each KPI value reads its status without colour: the mark after the number (the cell stays a number).
+    assert nrr[-1].text == f"{float(nrr[-1].value) * 100:.1f}% {MARKS[status[('ALL', 'nrr')]]}"
     assert arr[-1].kind == "float" and arr[-1].text == f"{float(arr[-1].value):,.0f}"
-    assert nps[-1].text == f"{float(nps[-1].value):+.1f}"
+    assert nps[-1].text == f"{float(nps[-1].value):+.1f} {MARKS[status[('ALL', 'nps')]]}"
     assert score[-1].text == f"{float(score[-1].value):.1f}"
 
 
@@ -102,7 +124,9 @@ def test_long_layout_units_follow_each_kpi(sheets):
         if cells["kpi"].text == "nrr" and cells["value"].kind:
             assert cells["value"].kind == "percentage" and cells["attainment"].kind == "percentage"
         if cells["kpi"].text == "arr_managed" and cells["value"].kind:
-            assert cells["value"].text == f"{float(cells['value'].value):,.0f}"
+            assert bare(cells["value"].text) == f"{float(cells['value'].value):,.0f}"
+            mark = MARKS.get(cells["status"].text if "status" in cells else "")
+            assert cells["value"].text.endswith(f" {mark}") if mark else " " not in cells["value"].text
             numerator = float(cells["numerator"].value)
             assert cells["numerator"].text == (f"{numerator:,.0f}" if numerator.is_integer() else f"{numerator:,.2f}")
 
@@ -112,9 +136,9 @@ def test_compare_columns_are_numbers_in_the_kpis_unit(tmp_path):
     run(*ARGS, "--output", target, "--layout", "long", "--compare", "previous", "--quiet")
     sheet = read(convert(target, tmp_path / "lo"))["Scorecard"]
     assert [c.text for c in sheet.rows[0]][-3:] == ["status", "compare_value", "change"]
-    nrr = next(row for row in sheet.rows[1:] if row[5].text == "nrr" and row[15].kind)
-    assert nrr[14].kind == "percentage" and nrr[15].kind == "percentage" and nrr[15].text[0] in "+-0"
-    assert float(nrr[15].value) == pytest.approx(float(nrr[7].value) - float(nrr[14].value))
+    nrr = next(row for row in sheet.rows[1:] if row[6].text == "nrr" and row[16].kind)
+    assert nrr[15].kind == "percentage" and nrr[16].kind == "percentage" and nrr[16].text[0] in "+-0"
+    assert float(nrr[16].value) == pytest.approx(float(nrr[8].value) - float(nrr[15].value))
 
 
 def test_header_is_filtered_and_frozen(sheets):
@@ -187,3 +211,36 @@ def test_explain_and_trend_workbooks_keep_numbers_and_formats(tmp_path):
     values = periods.column("value")
     kpis = periods.column("kpi")
     assert all(v.kind == "percentage" for v, k in zip(values, kpis, strict=True) if k.text == "nrr" and v.kind)
+
+
+def test_limits_workbook_and_markdown_show_each_kpis_unit(tmp_path):
+    # trend --limits wrote both without a presentation: ratios as 0.98, no Definitions, no fills.
+    book = tmp_path / "limits.xlsx"
+    common = ("trend", "--config", str(CONFIG), "--as-of", AS_OF.isoformat(), "--period", "2026-H1", "--limits")
+    run(*common, "--output", book, "--quiet")
+    sheets = read(convert(book, tmp_path / "lo"))
+    assert list(sheets) == ["Trend", "Definitions"]
+    trend = sheets["Trend"]
+    header = [c.text for c in trend.rows[0]]
+    limited = 0
+    for row in trend.rows[1:]:
+        cells = dict(zip(header, row, strict=False))
+        if cells["kpi"].text == "nrr":
+            for column in ("value", "centre", "lower_limit", "upper_limit", "moving_range", "range_limit"):
+                if cells[column].kind:
+                    assert cells[column].kind == "percentage", (column, cells[column])
+                    assert bare(cells[column].text) == f"{float(cells[column].value) * 100:.1f}%"
+                    limited += column == "centre"
+        if cells["status"].text == "green":
+            assert cells["status"].fill == "#c6efce"
+    assert limited
+    markdown = run(*common, "--format", "markdown", "--quiet").splitlines()
+    columns = [c.strip() for c in markdown[0].strip("|").split("|")]
+    for line in markdown[2:]:
+        cells = dict(zip(columns, (c.strip() for c in line.strip("|").split("|")), strict=True))
+        if cells["kpi"] == "nrr" and cells["centre"]:
+            assert cells["centre"].endswith("%") and bare(cells["value"]).endswith("%")
+            assert cells["baseline"] in ("true", "false")
+            break
+    else:
+        raise AssertionError("no nrr row with limits")
