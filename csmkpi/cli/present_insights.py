@@ -57,6 +57,7 @@ def emit_reasons(
 ) -> int:
     """Show one group's churn-reason Pareto, or write every group's rows; say so when nothing churned."""
     from csmkpi.cli.runner import stderr_console
+    from csmkpi.output import people
 
     if report_warnings(list(result.warnings), list(result.notes), quiet=quiet, strict=strict):
         return int(ExitCode.DATA)
@@ -70,7 +71,7 @@ def emit_reasons(
         Console().print(reasons_view(result, group))
         return int(ExitCode.OK)
     path = output_path(output, result.period.label, result.inputs) if output else None
-    emit_frame(result.table(), fmt, path, escape=escape, quiet=quiet)
+    emit_frame(result.table(), fmt, path, escape=escape, quiet=quiet, people=people.reasons(result))
     return int(ExitCode.OK)
 
 
@@ -78,6 +79,7 @@ def emit_drivers(result: Drivers, *, fmt: str, output: str | None, quiet: bool, 
     """Show or write the drivers table; the caveat is always printed (table footer, else stderr)."""
     from csmkpi.cli.runner import stderr_console
     from csmkpi.insights.drivers import CAVEAT
+    from csmkpi.output import people
 
     failed = report_warnings(list(result.warnings), list(result.notes), quiet=quiet, strict=strict)
     if failed:
@@ -90,6 +92,6 @@ def emit_drivers(result: Drivers, *, fmt: str, output: str | None, quiet: bool, 
         Console().print(drivers_view(result))
         return int(ExitCode.OK)
     path = output_path(output, result.period.label, result.inputs) if output else None
-    emit_frame(result.table(), fmt, path, escape=escape, quiet=quiet)
+    emit_frame(result.table(), fmt, path, escape=escape, quiet=quiet, people=people.drivers(result))
     stderr_console().print(CAVEAT, markup=False, soft_wrap=True, highlight=False)
     return int(ExitCode.OK)

@@ -21,7 +21,9 @@ if TYPE_CHECKING:
 
     from csmkpi.drilldown import Explanation
     from csmkpi.engine import Kpi, Scorecard
+    from csmkpi.insights.drivers import Drivers
     from csmkpi.insights.limits import LimitedTrend
+    from csmkpi.insights.reasons import Reasons
     from csmkpi.trends import Trend
 
 Row = Mapping[str, Any]
@@ -31,11 +33,13 @@ Row = Mapping[str, Any]
 class Style:
     """What a cell holds, and the KPI unit of a ``value`` or ``change``.
 
-    Kinds: ``value``, ``change``, ``number``, ``percent``, ``score``, ``integer``, ``date``, ``status``, ``text``.
+    Kinds: ``value``, ``change``, ``number``, ``percent``, ``score``, ``integer``, ``decimal`` (``digits``
+    places), ``p`` (a p-value: ``<0.001`` below it), ``date``, ``status``, ``text``.
     """
 
     kind: str
     unit: Unit | None = None
+    digits: int = 2  # a ``decimal``'s places
 
 
 TEXT = Style("text")
@@ -89,6 +93,10 @@ def text(value: Any, style: Style) -> str:
         return numbers.percent(value)
     if style.kind == "score":
         return numbers.score(value)
+    if style.kind == "decimal":
+        return f"{value:,.{style.digits}f}"
+    if style.kind == "p":
+        return "<0.001" if value < 0.001 else f"{value:.3f}"
     return numbers.plain(value)
 
 
@@ -304,3 +312,51 @@ def explanation(result: Explanation) -> Presentation:
         ("group", result.group),
     ]
     return Presentation(style, sheet="Explain", definitions=definitions([result.kpi]), about=about)
+
+
+def reasons(result: Reasons) -> Presentation:
+    """The churn-reason Pareto (SPEC 8.3): shares as percentages, lost MRR as money."""
+
+    def style(column: str, row: Row) -> Style:
+        if column.endswith("_share"):
+            return Style("percent")
+        if column == "lost_mrr":
+            return Style("value", Unit.CURRENCY)
+        if column in ("rank", "logos"):
+            return Style("integer")
+        return _plain(column, row)
+
+    about: list[tuple[str, Any]] = [
+        ("period", result.period.label),
+        ("period_start", result.period.start),
+        ("period_end", result.period.end),
+        ("as_of", result.as_of),
+        ("group_by", result.group_by),
+        ("rank_by", result.rank_by),
+    ]
+    return Presentation(style, sheet="Reasons", about=about)
+
+
+def drivers(result: Drivers) -> Presentation:
+    """The drivers table (SPEC 8.2): estimates to 3 places as on the terminal, p-values below 0.001 as such."""
+
+    def style(column: str, row: Row) -> Style:
+        if column in ("mean", "sd", "coef", "std_err", "ci_low", "ci_high"):
+            return Style("decimal", digits=3)
+        if column in ("odds_ratio", "vif"):
+            return Style("decimal", digits=2)
+        if column == "p_value":
+            return Style("p")
+        if column in ("n", "events"):
+            return Style("integer")
+        return _plain(column, row)
+
+    about: list[tuple[str, Any]] = [
+        ("period", result.period.label),
+        ("outcome", result.outcome),
+        ("outcome_start", result.outcome_window.start),
+        ("outcome_end", result.outcome_window.end),
+        ("as_of", result.as_of),
+        ("accounts", result.cohort),
+    ]
+    return Presentation(style, sheet="Drivers", about=about)

@@ -55,6 +55,10 @@ def number_format(value: Any, style: Style) -> str | None:
         return "0.0"
     if style.kind == "integer":
         return "#,##0"
+    if style.kind == "decimal":
+        return "#,##0." + "0" * style.digits
+    if style.kind == "p":
+        return '[<0.001]"<0.001";0.000'
     return "#,##0" if whole else "#,##0.00"
 
 

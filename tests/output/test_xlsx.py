@@ -244,3 +244,38 @@ def test_limits_workbook_and_markdown_show_each_kpis_unit(tmp_path):
             break
     else:
         raise AssertionError("no nrr row with limits")
+
+
+def test_reasons_and_drivers_workbooks_show_shares_money_and_estimates(tmp_path):
+    # Both were written without a presentation: shares as 0.33, p-values as 0.00.
+    reasons, drivers = tmp_path / "reasons.xlsx", tmp_path / "drivers.xlsx"
+    common = ("--config", str(CONFIG), "--as-of", AS_OF.isoformat(), "--quiet")
+    run("reasons", "--period", "2026-Q3", "--output", reasons, *common)
+    run("drivers", "--period", "2026-Q1", "--outcome", "expansion", "--output", drivers, *common)
+    pareto = read(convert(reasons, tmp_path / "lo"))
+    assert list(pareto) == ["Reasons", "Definitions"]
+    for share in ("logo_share", "cum_mrr_share"):
+        cells = [c for c in pareto["Reasons"].column(share) if c.kind]
+        assert cells and all(c.kind == "percentage" and c.text == f"{float(c.value) * 100:.1f}%" for c in cells)
+    lost = [c for c in pareto["Reasons"].column("lost_mrr") if c.kind]
+    assert lost and all(c.text == f"{float(c.value):,.0f}" for c in lost)
+    table = read(convert(drivers, tmp_path / "lo"))["Drivers"]
+    fitted = [c for c in table.column("coef") if c.kind]
+    assert fitted and all(c.text == f"{float(c.value):,.3f}" for c in fitted)
+    for cell in table.column("p_value"):
+        if cell.kind:
+            p = float(cell.value)
+            assert cell.text == ("<0.001" if p < 0.001 else f"{p:.3f}")
+
+
+def test_a_p_value_below_a_thousandth_reads_as_such(tmp_path):
+    import polars as pl
+
+    from csmkpi.output.people import Presentation, Style
+    from csmkpi.output.xlsx import workbook
+
+    book = tmp_path / "p.xlsx"
+    frame = pl.DataFrame({"p_value": [0.0004, 0.0123, 0.5]})
+    book.write_bytes(workbook(frame, Presentation(lambda column, row: Style("p"))))
+    cells = read(convert(book, tmp_path / "lo"))["csmkpi"].column("p_value")
+    assert [(c.kind, c.text) for c in cells] == [("float", "<0.001"), ("float", "0.012"), ("float", "0.500")]
