@@ -80,9 +80,9 @@ def _markdown(frame: pl.DataFrame, people: Presentation | None) -> bytes:
         return value.replace("|", "\\|").replace("\n", " ")
 
     def shown(column: str, value: Any, row: dict[str, Any]) -> str:
-        shown = text(value, people.style(column, row))
+        formatted = text(value, people.style(column, row))
         mark = people.mark(column, row) if isinstance(value, int | float) and not isinstance(value, bool) else ""
-        return f"{shown} {mark}" if mark else shown
+        return f"{formatted} {mark}" if mark else formatted
 
     def title(column: str) -> str:
         return f"{column} {people.targets[column]}" if column in people.targets else column
