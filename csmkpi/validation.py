@@ -18,13 +18,17 @@ from csmkpi.errors import Issue
 from csmkpi.loading import FIELDS, LINE, RawTable
 from csmkpi.schemas import TABLES, ColumnSpec, Kind, table_spec
 
-_TIME = r"(?:[T ](?:[01]\d|2[0-3]):[0-5]\d(?::[0-5]\d(?:[.,]\d{1,9})?)?(?:Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)?)?"
-ISO_DATE = r"^\d{4}-\d{2}-\d{2}$"
-ISO_DATETIME = r"^\d{4}-\d{2}-\d{2}" + _TIME + "$"
-ISO_MONTH = r"^\d{4}-\d{2}$"
+# [0-9], not \d: the regex engine's \d takes any script's digits, which no date parser reads (SPEC §2: ISO only).
+_TIME = (
+    r"(?:[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:[.,][0-9]{1,9})?)?"
+    r"(?:Z|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9])?)?"
+)
+ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+ISO_DATETIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}" + _TIME + "$"
+ISO_MONTH = r"^[0-9]{4}-[0-9]{2}$"
 # The number grammars of the data contract (SPEC §2); validation leans on Polars' casts reading exactly these.
-NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
-INTEGER = r"^[+-]?\d+$"
+NUMBER = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
+INTEGER = r"^[+-]?[0-9]+$"
 BOOLEANS = {"true": True, "false": False, "yes": True, "no": False, "1": True, "0": False, "y": True, "n": False}
 # Every spelling of every case ("True", "FALSE", "yEs"): one hash lookup instead of lower-casing each value.
 _BOOLEANS_ANY_CASE = {

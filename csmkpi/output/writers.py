@@ -29,7 +29,7 @@ EXTENSIONS = {
     ".htm": "html",
 }
 _RISKY = r"^[=+\-@\t\r\n＝＋－＠]"
-_PLAIN_NUMBER = r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$"
+_PLAIN_NUMBER = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"
 
 
 def format_for_path(path: str) -> str | None:

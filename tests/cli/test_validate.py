@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+from pathlib import Path
 
 import pytest
 from cli_support import CONFIG, SAMPLE, TABLES, set_field
@@ -85,6 +86,30 @@ def test_one_bad_date_is_one_problem(cli, sample_copy):
     assert "not a valid date" in result.stderr
     assert "the data has 1 problem" in result.stderr
     assert "has no closed_at" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "\u0662\u0660\u0662\u0666-08-05T12:37:00",  # Arabic-Indic year
+        "2026-08-1\u0665T12:37:00",  # an Arabic-Indic digit in the day
+        "2026-08-2\uff15T12:37:00",  # a full-width digit
+        "2026-08-05T1\u0662:37:00",  # in the time: the date would read, but only ISO digits are the contract
+    ],
+)
+def test_a_date_with_other_digits_is_an_error_not_a_dropped_row(cli, sample_copy, value):
+    # The fast reader's \d took any script's digits; the date then parsed to nothing and the response
+    # fell out of every period: CSAT changed with exit 0.
+    set_field(sample_copy / "surveys.csv", 561, "responded_at", value)
+    for command in ("validate", "score"):
+        result = cli(*_args(command, sample_copy))
+        assert result.exit_code == 65, (command, result.stderr)
+        assert "surveys.csv:561" in result.stderr and repr(value) in result.stderr
+
+
+def _args(command: str, data: Path) -> list[str | Path]:
+    period = ["--period", "2026-Q3", "--as-of", "2026-10-15"] if command == "score" else []
+    return [command, "--config", CONFIG, "--data", data, *period]
 
 
 def test_score_on_the_broken_copy_fails_the_same_way(cli, broken_copy):
