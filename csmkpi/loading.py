@@ -247,16 +247,35 @@ def resolve_columns(
     A configured mapping must name an existing header; otherwise the canonical name
     is matched exactly, then trimmed and case-insensitively.
     """
-    folded = {name.casefold(): name for name in header}
+    folded: dict[str, list[str]] = {}
+    for name in header:
+        folded.setdefault(name.casefold(), []).append(name)
     found: dict[str, str] = {}
     issues: list[Issue] = []
+
+    def by_case(column: str, key: str) -> None:
+        # Headers that differ only in case: picking one would read the other's values without a word.
+        names = folded[key]
+        if len(names) == 1:
+            found[column] = names[0]
+        else:
+            issues.append(
+                _issue(
+                    source,
+                    f"matches the headers {' and '.join(map(repr, names))}, which differ only in case",
+                    line=1,
+                    column=column,
+                    expected=f"one header named {column!r}, or a mapping in data.tables.{source.table}.columns",
+                )
+            )
+
     for column in wanted:
         mapped = source.columns.get(column)
         if mapped is not None:
             if mapped in header:
                 found[column] = mapped
             elif mapped.strip().casefold() in folded:
-                found[column] = folded[mapped.strip().casefold()]
+                by_case(column, mapped.strip().casefold())
             else:
                 issues.append(
                     _issue(
@@ -270,7 +289,7 @@ def resolve_columns(
         elif column in header:
             found[column] = column
         elif column.casefold() in folded:
-            found[column] = folded[column.casefold()]
+            by_case(column, column.casefold())
         elif column in required:
             issues.append(
                 _issue(

@@ -105,6 +105,22 @@ def test_mapped_headers_and_case_insensitive_canonical_names(tmp_path: Path) -> 
     assert "Account Id" in err.value.issues[0].message
 
 
+def test_headers_that_differ_only_in_case_are_an_error_not_a_choice(tmp_path: Path) -> None:
+    # The last of Score and SCORE was read without a word (every CSAT became 0, exit 0).
+    survey = b"response_id,account_id,survey,responded_at,Score,SCORE\nR1,A1,csat,2026-08-05,5,1\n"
+    with pytest.raises(DataError) as err:
+        load(tmp_path, "surveys", survey)
+    issue = err.value.issues[0]
+    assert (issue.column, issue.line) == ("score", 1)
+    assert "'Score' and 'SCORE'" in issue.message
+    with pytest.raises(DataError):
+        load(tmp_path, "surveys", survey, columns={"score": "score"})
+    frame, _ = load(tmp_path, "surveys", survey, columns={"score": "Score"})  # a mapping names one
+    assert frame["score"].to_list() == [5]
+    frame, _ = load(tmp_path, "surveys", survey.replace(b"Score,", b"score,"))  # an exact name wins
+    assert frame["score"].to_list() == [5]
+
+
 def test_tickets_casts_and_every_check(tmp_path: Path) -> None:
     content = b"""ticket_id,account_id,opened_at,resolved_at,contacts,reopened
 T1,A1,2026-07-01T10:00:00,2026-07-01T09:00:00,1,no
