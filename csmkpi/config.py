@@ -138,6 +138,17 @@ class NumberFormat(BaseModel):
             message = "the thousands separator must differ from the decimal separator"
             loc = ("thousands",)
             raise _located_error("NumberFormat", loc, "same_separators", message, self.thousands)
+        # Each is removed from (or read in) every amount: a digit or a sign there would change the number, and
+        # so would an exponent letter as a separator (a currency may be EUR).
+        for name, value, banned in (
+            ("thousands", self.thousands, "0123456789+-eE"),
+            ("decimal", self.decimal, "0123456789+-eE"),
+            ("currency", self.currency, "0123456789+-"),
+        ):
+            if value is not None and any(c in banned for c in value):
+                what = "a digit, a sign or an exponent letter" if "e" in banned else "a digit or a sign"
+                message = f"must not hold {what}, not {value!r}"
+                raise _located_error("NumberFormat", (name,), "number_character", message, value)
         return self
 
 

@@ -615,6 +615,19 @@ def test_version(line: str, expected: str) -> None:
             "data: {tables: {mrr: {number_format: {decimal: ', '}}}}",
             "1:48: data.tables.mrr.number_format.decimal: must be at most 1 character",
         ),
+        # A digit as a separator read 1,000.00 as 1,.. .: ARR managed 1,662,690.48 instead of 3,805,842.48, exit 0.
+        (
+            "data: {tables: {mrr: {number_format: {thousands: '0'}}}}",
+            "1:50: data.tables.mrr.number_format.thousands: must not hold a digit, a sign or an exponent letter, not '0'",
+        ),
+        (
+            "data: {tables: {mrr: {number_format: {decimal: e}}}}",
+            "1:48: data.tables.mrr.number_format.decimal: must not hold a digit, a sign or an exponent letter, not 'e'",
+        ),
+        (
+            "data: {tables: {mrr: {number_format: {currency: US9}}}}",
+            "1:49: data.tables.mrr.number_format.currency: must not hold a digit or a sign, not 'US9'",
+        ),
     ],
 )
 def test_wrong_top_level_values(block: str, expected: str) -> None:
