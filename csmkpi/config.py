@@ -307,17 +307,21 @@ class KpiDef(BaseModel):
 
 
 def _duplicate_ids(ids: Sequence[object]) -> list[tuple[int, int, str]]:
-    """Return ``(index, index of the first, id)`` for each repeated text id."""
+    """Return ``(index, index of the first, id)`` for each repeated text id, in any case (``--kpi NRR`` is nrr)."""
     first: dict[str, int] = {}
     repeats: list[tuple[int, int, str]] = []
     for index, kpi_id in enumerate(ids):
         if not isinstance(kpi_id, str):
             continue
-        if kpi_id in first:
-            repeats.append((index, first[kpi_id], kpi_id))
+        if kpi_id.casefold() in first:
+            repeats.append((index, first[kpi_id.casefold()], kpi_id))
         else:
-            first[kpi_id] = index
+            first[kpi_id.casefold()] = index
     return repeats
+
+
+# The columns a wide scorecard has besides its KPIs' (and ``name``, which markdown and XLSX add by csm).
+RESERVED_IDS = frozenset({"period", "period_start", "period_end", "group_by", "group", "name", "score", "rank"})
 
 
 class KpiConfig(BaseModel):
@@ -847,6 +851,16 @@ def _check_duplicate_ids(issues: _Issues, root: Node, data: Mapping[str, Any]) -
         issues.at_loc(("kpis", kpis[index][0], "id"), message)
 
 
+def _check_reserved_ids(issues: _Issues, data: Mapping[str, Any]) -> None:
+    """Report a KPI id that is also a column of the wide layout (two columns of one name)."""
+    for index, item in _raw_kpis(data):
+        kpi_id = item.get("id")
+        if isinstance(kpi_id, str) and kpi_id.casefold() in RESERVED_IDS:
+            reserved = ", ".join(sorted(RESERVED_IDS))
+            message = f"{kpi_id!r} is a column of the scorecard; choose another id (reserved: {reserved})"
+            issues.at_loc(("kpis", index, "id"), message)
+
+
 def _check_metrics(
     issues: _Issues, data: Mapping[str, Any], metrics: Mapping[str, type[BaseModel]]
 ) -> dict[str, BaseModel]:
@@ -896,6 +910,7 @@ def _parse(
     except ValidationError as exc:
         issues.add_validation_error(exc, model=KpiConfig)
     _check_duplicate_ids(issues, root, data)
+    _check_reserved_ids(issues, data)
     params = {} if metrics is None else _check_metrics(issues, data, metrics)
     if config is None and not issues.items:  # cannot happen; never pass silently
         issues.at(None, "invalid config")

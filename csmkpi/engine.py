@@ -21,7 +21,7 @@ from csmkpi import dataset, periods, progress, reach
 from csmkpi.attribution import GROUP_CODE, OWNER, OWNER_CODE, Owners, attribute
 from csmkpi.config import LoadedConfig, load_config, peek_plugins, read_config
 from csmkpi.dimensions import ALL, UNASSIGNED
-from csmkpi.errors import Issue, UsageError
+from csmkpi.errors import ConfigError, Issue, UsageError
 from csmkpi.freshness import Snapshot, end_snapshot
 from csmkpi.metrics.base import UNIT_SCHEMA, Aggregation, Context, Metric, MetricError, Unit
 from csmkpi.metrics.registry import discover
@@ -177,7 +177,23 @@ def load_metrics_and_config(
     raw = read_config(path)  # once: the config may be a pipe
     metrics, warnings = discover(peek_plugins(path, raw), use_entry_points=use_entry_points, search_path=path.parent)
     config = load_config(path, {name: metric.params for name, metric in metrics.items()}, raw=raw)
+    _check_expanded_ids(config, metrics, path)
     return config, metrics, warnings
+
+
+def _check_expanded_ids(config: LoadedConfig, metrics: dict[str, Metric[Any]], path: Path) -> None:
+    """Refuse two KPIs whose columns would share a name: a variant (``mrr`` -> ``mrr_churn``) or a change column."""
+    owner: dict[str, str] = {}
+    for k in config.kpis:
+        for kpi in _expand(k, metrics[k.metric], config.params[k.id], _NO_TARGET):
+            for column in (kpi.id, f"{kpi.id}_change"):  # --compare adds <kpi>_change to the wide layout
+                other = owner.setdefault(column.casefold(), k.id)
+                if other != k.id:
+                    raise ConfigError(
+                        f"invalid config {path}: KPIs {other!r} and {k.id!r} would both write a column {column!r}"
+                        " (a KPI of a multi-number metric writes one per variant, and --compare adds <id>_change);"
+                        " rename one"
+                    )
 
 
 def _expand(k: Any, metric: Metric[Any], params: Any, target: Target) -> list[Kpi]:

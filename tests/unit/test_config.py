@@ -551,7 +551,10 @@ def test_top_level_scalar() -> None:
         ("params: [window]", "kpis.yaml:5:13: kpis.0.params: expected a mapping ({key: value}), not a list"),
         ("target: -0.5", "kpis.yaml:5:13: kpis.0.target: target must be > 0 when better is 'higher'"),
         ("target: 0", "kpis.yaml:5:13: kpis.0.target: target must be > 0 when better is 'higher'"),
-        ("id: 2nrr", "kpis.yaml:3:9: kpis.0.id: must start with a letter and hold only letters, digits and _ (like nrr_12m)"),
+        (
+            "id: 2nrr",
+            "kpis.yaml:3:9: kpis.0.id: must start with a letter and hold only letters, digits and _ (like nrr_12m)",
+        ),
     ],
 )
 def test_wrong_kpi_values(field: str, expected: str) -> None:
@@ -585,11 +588,17 @@ def test_version(line: str, expected: str) -> None:
             "calendar: {fiscal_year_start_month: 13}",
             "1:37: calendar.fiscal_year_start_month: must be at most 12, not 13",
         ),
-        ("attribution: period_middle", "1:14: attribution: expected period_start or period_end, not 'period_middle'; did you mean period_end?"),
+        (
+            "attribution: period_middle",
+            "1:14: attribution: expected period_start or period_end, not 'period_middle'; did you mean period_end?",
+        ),
         ("scoring: {amber_at: 0}", "1:21: scoring.amber_at: must be more than 0, not 0"),
         ("scoring: {cap: 0.9}", "1:16: scoring.cap: must be at least 1, not 0.9"),
         ("scoring: {min_sample: 1.0}", "1:23: scoring.min_sample: expected a whole number, not 1.0"),
-        ("checks: {unknown_account: warn}", "1:27: checks.unknown_account: expected error or warning, not 'warn'; did you mean warning?"),
+        (
+            "checks: {unknown_account: warn}",
+            "1:27: checks.unknown_account: expected error or warning, not 'warn'; did you mean warning?",
+        ),
         (
             "plugins: [my-metrics]",
             "1:11: plugins.0: must be a Python module name (like my_metrics)",
@@ -685,6 +694,43 @@ def test_duplicate_kpi_id() -> None:
           - {id: nrr, metric: churn}
         """
     assert one_problem(text, METRICS) == "kpis.yaml:5:10: kpis.2.id: duplicate KPI id 'nrr' (first at line 3)"
+
+
+def test_kpi_ids_differ_in_more_than_case_and_are_not_scorecard_columns() -> None:
+    # nrr and NRR were both accepted, then --kpi Nrr found neither; an id "score" or "group" clashed with
+    # the wide layout's own column: an internal error (exit 1) instead of a config error.
+    text = """\
+        version: 1
+        kpis:
+          - {id: nrr, metric: nrr}
+          - {id: NRR, metric: nrr}
+          - {id: Score, metric: csat}
+          - {id: group, metric: churn}
+        """
+    assert problems(text, METRICS) == [
+        "kpis.yaml:4:10: kpis.1.id: duplicate KPI id 'NRR' (first at line 3)",
+        "kpis.yaml:5:10: kpis.2.id: 'Score' is a column of the scorecard; choose another id "
+        "(reserved: group, group_by, name, period, period_end, period_start, rank, score)",
+        "kpis.yaml:6:10: kpis.3.id: 'group' is a column of the scorecard; choose another id "
+        "(reserved: group, group_by, name, period, period_end, period_start, rank, score)",
+    ]
+
+
+def test_a_variant_or_change_column_may_not_repeat_another_kpis_id(tmp_path: Path) -> None:
+    from csmkpi.engine import load_metrics_and_config
+    from csmkpi.errors import ConfigError
+
+    for second in ("mrr_churn", "MRR_CHURN_change", "nrr_change"):
+        path = tmp_path / "kpis.yaml"
+        path.write_text(
+            f"version: 1\nkpis:\n  - {{id: mrr, metric: mrr_movements}}\n  - {{id: nrr, metric: nrr}}\n"
+            f"  - {{id: {second}, metric: churn}}\n",
+            encoding="utf-8",
+        )
+        with pytest.raises(ConfigError, match="would both write a column"):
+            load_metrics_and_config(path)
+    path.write_text("version: 1\nkpis:\n  - {id: mrr, metric: mrr_movements}\n  - {id: mrr_x, metric: churn}\n")
+    load_metrics_and_config(path)
 
 
 def test_duplicate_kpi_id_is_found_when_another_kpi_is_invalid() -> None:
