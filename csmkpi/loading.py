@@ -227,7 +227,19 @@ def read_header(source: TableSource, data: bytes) -> tuple[str, tuple[str, ...]]
     if not first_line.count(delimiter):
         delimiter = source.delimiter or ","
     reader = csv.reader(io.StringIO(head), delimiter=delimiter)
-    header = tuple(name.strip() for name in next(reader, []))
+    try:
+        header = tuple(name.strip() for name in next(reader, []))
+    except csv.Error as exc:  # a lone CR inside the header line (a line end of another system), a NUL
+        raise DataError(
+            f"{source.display}: the header cannot be read",
+            [
+                _issue(
+                    source,
+                    f"the header line cannot be read ({exc}); save the file with LF or CRLF line endings",
+                    line=1,
+                )
+            ],
+        ) from exc
     seen: dict[str, int] = {}
     issues = []
     for position, name in enumerate(header, start=1):

@@ -105,6 +105,13 @@ def test_mapped_headers_and_case_insensitive_canonical_names(tmp_path: Path) -> 
     assert "Account Id" in err.value.issues[0].message
 
 
+def test_a_header_ended_by_a_lone_cr_is_a_data_error(tmp_path: Path) -> None:
+    # The csv module's "new-line character seen in unquoted field" was an internal error (exit 1).
+    with pytest.raises(DataError) as err:
+        load(tmp_path, "surveys", b"response_id,account_id,survey,responded_at,score\rR1,A1,csat,2026-08-05,5\nR2\n")
+    assert err.value.issues[0].line == 1 and "LF or CRLF" in err.value.issues[0].message
+
+
 def test_headers_that_differ_only_in_case_are_an_error_not_a_choice(tmp_path: Path) -> None:
     # The last of Score and SCORE was read without a word (every CSAT became 0, exit 0).
     survey = b"response_id,account_id,survey,responded_at,Score,SCORE\nR1,A1,csat,2026-08-05,5,1\n"
