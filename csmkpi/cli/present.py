@@ -6,7 +6,7 @@ import sys
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from csmkpi.dimensions import DIMENSIONS
 from csmkpi.errors import CsmkpiError, ExitCode, Issue, UsageError
@@ -275,11 +275,20 @@ def emit_frame(  # type: ignore[no-untyped-def]
     sys.stdout.flush()
 
 
-def terminal():  # type: ignore[no-untyped-def]
-    """The Rich console of stdout (colour off with NO_COLOR, or when stdout is not a terminal)."""
+def terminal(**options: Any):  # type: ignore[no-untyped-def]
+    """The Rich console of stdout (colour off with NO_COLOR, or when stdout is not a terminal).
+
+    A reader that goes away (``| head -1``) ends the run quietly with 0, as for any output: Rich's
+    own console would exit with 1 there (``Console.on_broken_pipe``), failing a ``pipefail`` cron job.
+    """
     from rich.console import Console
 
-    return Console(highlight=False)
+    class Stdout(Console):
+        def on_broken_pipe(self) -> None:
+            self.quiet = True
+            raise BrokenPipeError  # the command's runner ends it (0)
+
+    return Stdout(**{"highlight": False, **options})
 
 
 def groups_of(card: Scorecard) -> dict[str, str]:
@@ -410,9 +419,7 @@ def _bytes(size: int) -> str:
 
 def cache_info(info: CacheInfo) -> None:
     """``csmkpi cache info``, on stdout."""
-    from rich.console import Console
-
-    console = Console(highlight=False)
+    console = terminal()
     where = str(info.folder) if info.exists else f"{info.folder} (not created yet)"
     console.print(f"folder: {where}", markup=False, soft_wrap=True)
     console.print(f"tables: {info.entries}", markup=False)
@@ -435,9 +442,7 @@ def cache_cleared(folder: Path, entries: int, size: int) -> None:
 
 def validation_summary(report: ValidationReport) -> None:
     """One line per table read, on stdout."""
-    from rich.console import Console
-
-    console = Console(highlight=False)
+    console = terminal()
     console.print(f"config {report.config}: ok", markup=False, soft_wrap=True)
     for table, rows in report.rows.items():
         console.print(f"{report.files[table]}: {rows} rows ok", markup=False, soft_wrap=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from csmkpi.cli.present import emit_frame, output_path, report_warnings, unique
+from csmkpi.cli.present import emit_frame, output_path, report_warnings, terminal, unique
 from csmkpi.errors import ExitCode
 
 if TYPE_CHECKING:
@@ -31,12 +31,11 @@ def emit_limits(
     if report_warnings(unique(result.warnings), notes, quiet=quiet, strict=strict):  # stderr bounded per check
         return int(ExitCode.DATA)
     if fmt == "table":
-        from rich.console import Console
         from rich.text import Text
 
         from csmkpi.output.insights import limits_view
 
-        console = Console()
+        console = terminal(highlight=True)
         for renderable in limits_view(result, group):
             # A signal line stays one line, whatever the width (people grep them).
             console.print(renderable, soft_wrap=isinstance(renderable, Text))
@@ -64,11 +63,9 @@ def emit_reasons(
     if result.rows.is_empty() and not quiet:
         stderr_console().print(result.empty_message(), markup=False, soft_wrap=True)
     if fmt == "table":
-        from rich.console import Console
-
         from csmkpi.output.insights import reasons_view
 
-        Console().print(reasons_view(result, group))
+        terminal(highlight=True).print(reasons_view(result, group))
         return int(ExitCode.OK)
     path = output_path(output, result.period.label, result.inputs) if output else None
     emit_frame(result.table(), fmt, path, escape=escape, quiet=quiet, people=people.reasons(result))
@@ -85,11 +82,9 @@ def emit_drivers(result: Drivers, *, fmt: str, output: str | None, quiet: bool, 
     if failed:
         return int(ExitCode.DATA)
     if fmt == "table":
-        from rich.console import Console
-
         from csmkpi.output.insights import drivers_view
 
-        Console().print(drivers_view(result))
+        terminal(highlight=True).print(drivers_view(result))
         return int(ExitCode.OK)
     path = output_path(output, result.period.label, result.inputs) if output else None
     emit_frame(result.table(), fmt, path, escape=escape, quiet=quiet, people=people.drivers(result))

@@ -102,6 +102,22 @@ def test_a_closed_pipe_downstream_ends_quietly(reader: str) -> None:
     assert stderr == b""
 
 
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["cache", "info"],
+        ["metrics"],
+        ["validate", "--config", str(ROOT / "configs" / "kpis.yaml"), "--quiet"],
+        ["reasons", "--config", str(ROOT / "configs" / "kpis.yaml"), "--period", "2026-Q3", "--format", "table"],
+    ],
+    ids=["cache-info", "metrics", "validate", "reasons-table"],
+)
+def test_a_closed_pipe_ends_quietly_where_rich_prints_too(command: list[str]) -> None:
+    # Rich's console exits with 1 on a broken pipe (Console.on_broken_pipe): `cache info | head -1` was 1.
+    code, stderr = _pipeline([*command], "true")
+    assert code == 0, stderr
+
+
 def test_a_closed_pipe_downstream_of_an_output_fifo_ends_quietly(company: Company, tmp_path: Path) -> None:
     fifo = tmp_path / "card.csv"
     os.mkfifo(fifo)

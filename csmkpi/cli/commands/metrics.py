@@ -26,16 +26,15 @@ def metrics(
     """
 
     def body() -> int:
-        from rich.console import Console
 
-        from csmkpi.cli.present import warn
+        from csmkpi.cli.present import terminal, warn
         from csmkpi.config import peek_plugins, read_config
         from csmkpi.metrics.registry import discover
         from csmkpi.output.render import metrics_listing
 
         plugins = peek_plugins(config, read_config(config)) if config is not None else []  # unreadable: 66
         found, warnings = discover(plugins, search_path=config.parent if config is not None else None)
-        Console(highlight=False).print(metrics_listing(found.values()), soft_wrap=True)
+        terminal().print(metrics_listing(found.values()), soft_wrap=True)
         warn(warnings, False)
         return 0
 
