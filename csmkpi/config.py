@@ -352,8 +352,13 @@ class KpiConfig(BaseModel):
     @field_validator("kpis")
     @classmethod
     def _some_weight(cls, kpis: list[KpiDef]) -> list[KpiDef]:
-        if kpis and all(kpi.weight == 0 for kpi in kpis):
-            message = "every KPI has weight 0: give at least one a weight above 0 (weights are relative)"
+        # Only a KPI with a target is scored: KPIs without one (weight 1 by default) cannot carry the score.
+        scored = [kpi for kpi in kpis if kpi.target is not None]
+        if scored and all(kpi.weight == 0 for kpi in scored):
+            message = (
+                "every KPI with a target has weight 0, so no group would get a score: give at least one a weight"
+                " above 0 (weights are relative)"
+            )
             raise PydanticCustomError("all_weights_zero", message)
         return kpis
 

@@ -156,6 +156,8 @@ def test_weights_and_targets_that_are_not_finite_or_allowed_are_78(company: Comp
         # Every bad weight and target at once: each is reported, on its own line.
         "bad-values": _config([*BAD_WEIGHTS, *["1"] * len(BAD_TARGETS)], [*["1"] * len(BAD_WEIGHTS), *BAD_TARGETS]),
         "all-weights-zero": _config(["0", "0"], ["1", "0.9"]),
+        # The KPIs without a target weigh 1 by default but are never scored: still no score for anyone.
+        "all-scored-weights-zero": _config(["0", "0"], ["1", "0.9"]).replace("kpis:\n", "kpis:\n  - {id: extra, metric: arr_managed}\n"),
         "huge-cap": _config(["1", "1"], ["1", "0.9"], cap="1e308"),
         "infinite-cap": _config(["1", "1"], ["1", "0.9"], cap=".inf"),
     }
