@@ -320,6 +320,22 @@ def _duplicate_ids(ids: Sequence[object]) -> list[tuple[int, int, str]]:
     return repeats
 
 
+# The named data checks (validation, dataset, freshness) a config may set to error or warning.
+CHECKS = (
+    "missing_value",
+    "invalid_value",
+    "unknown_value",
+    "out_of_range",
+    "duplicate_key",
+    "ragged_row",
+    "resolved_before_opened",
+    "closed_at_missing",
+    "end_before_start",
+    "overlapping_assignment",
+    "unknown_reference",
+    "missing_month",
+)
+
 # The columns a wide scorecard has besides its KPIs' (and ``name``, which markdown and XLSX add by csm).
 RESERVED_IDS = frozenset({"period", "period_start", "period_end", "group_by", "group", "name", "score", "rank"})
 
@@ -338,7 +354,7 @@ class KpiConfig(BaseModel):
     plugins: list[Annotated[str, Field(pattern=_MODULE_PATTERN)]] = Field(default_factory=list)
     """Importable module names of local metric plugins."""
     checks: dict[str, Literal["error", "warning"]] = Field(default_factory=dict)
-    """Named data checks and the level they report at (to downgrade them)."""
+    """Named data checks (``CHECKS``) and the level they report at (to downgrade them)."""
     limits: LimitsConfig = Field(default_factory=LimitsConfig)
     reasons: ReasonsConfig = Field(default_factory=ReasonsConfig)
 
@@ -348,6 +364,16 @@ class KpiConfig(BaseModel):
         if isinstance(value, bool):  # True == 1 passes Literal[1] even when strict
             raise PydanticCustomError("literal_error", "expected 1, not true or false")
         return value
+
+    @model_validator(mode="after")
+    def _known_checks(self) -> KpiConfig:
+        for name in self.checks:  # a misspelt check would leave the check at its level without a word
+            if name not in CHECKS:
+                from csmkpi.suggest import did_you_mean
+
+                message = f"unknown check{did_you_mean(name, CHECKS)} Checks: {', '.join(CHECKS)}"
+                raise _located_error("KpiConfig", ("checks", name), "unknown_check", message, name)
+        return self
 
     @field_validator("kpis")
     @classmethod
