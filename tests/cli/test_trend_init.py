@@ -41,7 +41,9 @@ def test_quarters_single_file_long_and_wide(cli):
     for row in long:
         if row["period"] == "2026-Q2":
             want = q2[(row["group"], row["kpi"])]
-            assert (float(row["value"]) if row["value"] else None) == (pytest.approx(want) if want is not None else None)
+            assert (float(row["value"]) if row["value"] else None) == (
+                pytest.approx(want) if want is not None else None
+            )
     wide = as_dicts(cli(*TREND, "--period", "2026-H1", "--every", "quarter", "--layout", "wide").stdout)
     assert [r["period"] for r in wide if r["group"] == "ALL"] == ["2026-Q1", "2026-Q2"]
     assert set(kpi_ids()) <= set(wide[0])
@@ -75,3 +77,35 @@ def test_init_writes_a_starter_that_runs_as_is(cli, tmp_path):
     again = cli("init", str(target))
     assert again.exit_code == 73 and "--force" in again.output
     assert cli("init", str(target), "--force").exit_code == 0
+
+
+@pytest.mark.parametrize("error", ["disk full", "interrupted"])
+def test_an_init_that_fails_leaves_no_project_behind(tmp_path, monkeypatch, error):
+    # A full disk left kpis.yaml and 8 of 10 tables, and the next init then refused ("already exists").
+    from csmkpi import starter
+    from csmkpi.errors import WriteError
+
+    real, calls = starter.write_file, []
+
+    def failing(path, payload):  # type: ignore[no-untyped-def]
+        calls.append(path)
+        if len(calls) == 4:
+            raise (
+                WriteError(f"{path}: error while writing: No space left on device")
+                if error == "disk full"
+                else (KeyboardInterrupt())
+            )
+        return real(path, payload)
+
+    monkeypatch.setattr(starter, "write_file", failing)
+    target = tmp_path / "new" / "project"
+    with pytest.raises((WriteError, KeyboardInterrupt)):
+        starter.init(target)
+    assert not (tmp_path / "new").exists()
+    kept = tmp_path / "kept"
+    (kept / "data").mkdir(parents=True)
+    (kept / "notes.txt").write_text("mine")
+    calls.clear()
+    with pytest.raises((WriteError, KeyboardInterrupt)):
+        starter.init(kept)
+    assert sorted(p.name for p in kept.rglob("*")) == ["data", "notes.txt"]
