@@ -269,6 +269,8 @@ def _check_folder(shown: str, real: Path) -> None:
         raise OutputError(f"{shown}: cannot create the output: folder {folder}: {_reason(exc)}") from exc
     if not stat.S_ISDIR(status.st_mode):
         raise OutputError(f"{shown}: cannot create the output: {folder} is not a folder")
+    if not os.access(folder, os.W_OK | os.X_OK):  # a read-only file system too (EROFS), even for root
+        raise OutputError(f"{shown}: cannot create the output: folder {folder} is not writable")
     size, limit = len(os.fsencode(real.name)), _name_max(folder)
     if size > limit:
         raise OutputError(

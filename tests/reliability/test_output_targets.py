@@ -332,3 +332,20 @@ def test_a_full_disk_in_the_middle_of_a_write(company: Company, tmp_path: Path, 
         assert sorted(p.name for p in disk.iterdir()) == sorted(["filler", old.name])
     finally:
         subprocess.run(["umount", str(disk)], check=False)
+
+
+@pytest.mark.parametrize("command", ["score", "trend", "drivers", "report"])
+def test_a_read_only_folder_is_refused_before_the_data_is_read(company: Company, tmp_path: Path, command: str) -> None:
+    # trend, drivers and report computed everything (20-30 s on a large set) before failing with 73.
+    disk = tmp_path / "ro"
+    if not _tmpfs(disk, "64k"):
+        pytest.skip("mounting a tmpfs needs root")
+    try:
+        assert subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=False).returncode == 0
+        target = disk / ("out.html" if command == "report" else "out.csv")
+        args = [*_COMMANDS[command], "--config", company.config, "--data", tmp_path / "no-data", "--as-of", "2026-10-15"]
+        proc = csmkpi([*args, "--quiet", "--output", target])
+        assert proc.returncode == 73, proc.stderr
+        assert f"folder {disk} is not writable".encode() in proc.stderr
+    finally:
+        subprocess.run(["umount", str(disk)], check=False)
