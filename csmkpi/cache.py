@@ -87,8 +87,8 @@ def parse_size(text: str) -> int:
     text = text.strip().upper().removesuffix("B").removesuffix("I")
     unit = text[-1:] if text[-1:] in _UNITS and not text[-1:].isdigit() else ""
     number = float(text[: len(text) - len(unit)])
-    if number < 0:
-        raise ValueError(f"negative size {text!r}")
+    if number < 0 or not number * _UNITS[unit] < 2**63:  # inf and 1e400 too: int() of them overflows
+        raise ValueError(f"not a size in bytes: {text!r}")
     return int(number * _UNITS[unit])
 
 

@@ -431,10 +431,12 @@ def test_parse_size() -> None:
     assert parse_size("500M") == 500 * 1024**2
     assert parse_size("1.5GiB") == int(1.5 * 1024**3)
     assert parse_size("4096") == 4096
-    with pytest.raises(ValueError):
-        parse_size("lots")
+    for text in ("lots", "inf", "1e400", "-5M", "nan"):  # inf and 1e400 were an OverflowError: exit 1
+        with pytest.raises(ValueError):
+            parse_size(text)
 
 
-def test_a_bad_size_setting_warns_and_keeps_the_default(data: Path) -> None:
-    code, _, err = score(data, env={"CSMKPI_CACHE_SIZE": "lots"})
-    assert code == 0 and "CSMKPI_CACHE_SIZE='lots' is not a size" in err
+@pytest.mark.parametrize("size", ["lots", "inf"])
+def test_a_bad_size_setting_warns_and_keeps_the_default(data: Path, size: str) -> None:
+    code, _, err = score(data, env={"CSMKPI_CACHE_SIZE": size})
+    assert code == 0 and f"CSMKPI_CACHE_SIZE={size!r} is not a size" in err
