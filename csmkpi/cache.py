@@ -218,7 +218,7 @@ class Cache:
         if stamp is None:
             return load()
         key = self.key(stamp, settings)
-        found = self._read(key, stamp)
+        found = self._read(key, stamp, str(path))
         if found is not None:
             return found
         seen = self._sighted(key)
@@ -270,8 +270,12 @@ class Cache:
                 found.append(folder / name)
         return sorted(found, key=_mtime, reverse=True)
 
-    def _read(self, key: str, stamp: FileStamp) -> Validated | None:
-        """The stored table of ``key``, or None; entries that do not check out are removed."""
+    def _read(self, key: str, stamp: FileStamp, display: str) -> Validated | None:
+        """The stored table of ``key``, or None; entries that do not check out are removed.
+
+        Its warnings name the file as this run spells it (``display``), not as the run that stored it
+        did: the key is the resolved path, which ``data/x.csv``, ``./data/x.csv`` and a link share.
+        """
         import polars as pl
 
         for entry in self._entries(key):
@@ -288,7 +292,7 @@ class Cache:
                     raise ValueError("another entry")
                 if meta["hash"] is not None and _try_hash(stamp.path) != meta["hash"]:
                     raise ValueError("the file's content changed")
-                issues = [Issue(**issue) for issue in meta["issues"]]
+                issues = [Issue(**{**issue, "file": display if issue["file"] else None}) for issue in meta["issues"]]
                 frame = pl.scan_parquet(readable)
             except Exception:  # corrupt, truncated, foreign, stale: ignored and rebuilt
                 handle.close()
@@ -348,14 +352,20 @@ class Cache:
 
     # ---------------------------------------------------------------------------------------- cross checks
 
-    def crossed(self, name: str, keys: tuple[str, str], compute: Callable[[], Issue | None]) -> Issue | None:
-        """A cross-table check's result for two cached tables: stored, else ``compute()`` (then stored)."""
+    def crossed(
+        self, name: str, keys: tuple[str, str], compute: Callable[[], Issue | None], display: str
+    ) -> Issue | None:
+        """A cross-table check's result for two cached tables: stored, else ``compute()`` (then stored).
+
+        ``display``: the checked table's file as this run spells it, which a stored warning names.
+        """
         digest = hashlib.sha256(json.dumps([FORMAT, name, *keys]).encode()).hexdigest()[:40]
         path = self.folder / "checks" / f"{digest}.json"
         with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
             stored = json.loads(path.read_text(encoding="utf-8"))
             if stored["check"] == [name, *keys]:
-                return None if stored["issue"] is None else Issue(**stored["issue"])
+                issue = stored["issue"]
+                return None if issue is None else Issue(**{**issue, "file": display if issue["file"] else None})
         issue = compute()
         with self._writing():
             folder = self._folder("checks")

@@ -482,7 +482,8 @@ def _cross_check(
             return check.run(table.checked.get(check.column, table.frame), known.frame, sources[check.table])
 
         if cache is not None and table.key is not None and known.key is not None:
-            crossed[check] = cache.crossed(f"{check.table}.{check.column}", (table.key, known.key), run)
+            name, keys = f"{check.table}.{check.column}", (table.key, known.key)
+            crossed[check] = cache.crossed(name, keys, run, str(sources[check.table].path))
         else:
             crossed[check] = run()
     return crossed

@@ -56,6 +56,20 @@ def request(data: Path, cache: Cache | None) -> engine.ScoreRequest:
     return engine.ScoreRequest(config=CONFIG, period="2026-Q3", as_of=date(2026, 10, 15), data=data, cache=cache)
 
 
+def test_a_cached_warning_names_the_file_as_this_run_spells_it(data: Path, folder: Path, tmp_path: Path) -> None:
+    # The entry's key is the resolved path: a link to the data folder finds the entry another spelling
+    # stored, and its warnings (tickets.csv's unknown account A999, a cross-table check) named that spelling.
+    link = tmp_path / "link"
+    link.symlink_to(data)
+    score(data)
+    score(data)  # stored
+    assert entries(folder)
+    cold = score(link, "--no-cache")
+    cached = score(link)
+    assert f"{link}/tickets.csv:1307" in cold[2]
+    assert cached == cold
+
+
 def test_a_table_is_stored_on_its_second_sighting_and_read_on_the_third(data: Path, folder: Path) -> None:
     cold = score(data, "--no-cache")
     assert not folder.exists()  # --no-cache leaves no trace
