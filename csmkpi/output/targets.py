@@ -84,6 +84,8 @@ def resolve(output: str | Path, inputs: Iterable[Path] = ()) -> Target:
         with contextlib.suppress(OSError):  # stdout appended to an input (>> data/accounts.csv) is refused too
             _check_not_input("standard output" if fd == 1 else shown, os.fstat(fd), inputs)
         return Target(shown, "descriptor", fd=fd)
+    if shown.endswith(os.sep):  # Path() would drop the slash and write a file where a folder was meant
+        raise OutputError(f"{shown}: cannot create the output: it names a folder (ends with {os.sep}), not a file")
     path = Path(shown)
     try:
         status: os.stat_result | None = os.stat(path)

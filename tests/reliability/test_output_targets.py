@@ -349,3 +349,10 @@ def test_a_read_only_folder_is_refused_before_the_data_is_read(company: Company,
         assert f"folder {disk} is not writable".encode() in proc.stderr
     finally:
         subprocess.run(["umount", str(disk)], check=False)
+
+
+def test_a_trailing_slash_names_a_folder_not_a_file(company: Company, tmp_path: Path) -> None:
+    # --output dir/out.csv/ wrote a file out.csv with exit 0.
+    proc = csmkpi([*company.score(), "--output", f"{tmp_path}/out.csv/"])
+    assert proc.returncode == 73 and b"names a folder" in proc.stderr, proc.stderr
+    assert not (tmp_path / "out.csv").exists()
