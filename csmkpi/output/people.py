@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from csmkpi.insights.drivers import Drivers
     from csmkpi.insights.limits import LimitedTrend
     from csmkpi.insights.reasons import Reasons
+    from csmkpi.periods import Period
     from csmkpi.trends import Trend
 
 Row = Mapping[str, Any]
@@ -197,12 +198,15 @@ def definition_style(column: str, row: Row) -> Style:
     return _plain(column, row)
 
 
+def _dates(period: Period) -> list[tuple[str, Any]]:
+    """The Definitions rows of a period: its label and first and last days."""
+    return [("period", period.label), ("period_start", period.start), ("period_end", period.end)]
+
+
 def _about(card: Scorecard) -> list[tuple[str, Any]]:
     period = card.period
     about: list[tuple[str, Any]] = [
-        ("period", period.label),
-        ("period_start", period.start),
-        ("period_end", period.end),
+        *_dates(period),
         ("partial", "yes (not over at the as-of date)" if period.partial else "no"),
         ("as_of", card.as_of),
         ("group_by", card.group_by),
@@ -304,9 +308,7 @@ def explanation(result: Explanation) -> Presentation:
         return _plain(column, row)
 
     about: list[tuple[str, Any]] = [
-        ("period", result.period.label),
-        ("period_start", result.period.start),
-        ("period_end", result.period.end),
+        *_dates(result.period),
         ("as_of", result.as_of),
         ("group_by", result.group_by),
         ("group", result.group),
@@ -327,9 +329,7 @@ def reasons(result: Reasons) -> Presentation:
         return _plain(column, row)
 
     about: list[tuple[str, Any]] = [
-        ("period", result.period.label),
-        ("period_start", result.period.start),
-        ("period_end", result.period.end),
+        *_dates(result.period),
         ("as_of", result.as_of),
         ("group_by", result.group_by),
         ("rank_by", result.rank_by),
