@@ -199,9 +199,9 @@ def output_path(template: str, label: str, inputs: tuple[Path, ...]) -> Path:
     """Fill ``{period}`` and check where the output goes: an input file or a folder in the way is refused (73)."""
     from csmkpi.output import targets
 
-    path = Path(_named(template).replace("{period}", label))
-    targets.resolve(path, inputs)  # raises before anything is written
-    return path
+    filled = _named(template).replace("{period}", label)
+    targets.resolve(filled, inputs)  # raises before anything is written (as a text: Path() drops a final /)
+    return Path(filled)
 
 
 def _named(output: str) -> str:

@@ -113,7 +113,7 @@ def precheck(output: str) -> None:
     folder is checked; in a folder, nothing is (each period's folder is checked when it is written).
     Whether the output is one of the run's inputs is left to ``resolve`` at write time.
     """
-    if "{period}" not in output:
+    if "{period}" not in output or output.endswith(os.sep):
         resolve(output)
         return
     folder = os.path.dirname(output)

@@ -351,8 +351,12 @@ def test_a_read_only_folder_is_refused_before_the_data_is_read(company: Company,
         subprocess.run(["umount", str(disk)], check=False)
 
 
-def test_a_trailing_slash_names_a_folder_not_a_file(company: Company, tmp_path: Path) -> None:
-    # --output dir/out.csv/ wrote a file out.csv with exit 0.
-    proc = csmkpi([*company.score(), "--output", f"{tmp_path}/out.csv/"])
-    assert proc.returncode == 73 and b"names a folder" in proc.stderr, proc.stderr
-    assert not (tmp_path / "out.csv").exists()
+@pytest.mark.parametrize("output", ["out.csv/", "{period}/", "s{period}/"])
+def test_a_trailing_slash_names_a_folder_not_a_file(company: Company, tmp_path: Path, output: str) -> None:
+    # --output dir/out.csv/ wrote a file out.csv with exit 0 (and dir/{period}/ a file per period).
+    folder = tmp_path / "out"
+    folder.mkdir()
+    for args in (company.score(), company.trend()):
+        proc = csmkpi([*args, "--output", f"{folder}/{output}"])
+        assert proc.returncode == 73 and b"names a folder" in proc.stderr, proc.stderr
+        assert list(folder.iterdir()) == []
