@@ -320,7 +320,7 @@ def _duplicate_ids(ids: Sequence[object]) -> list[tuple[int, int, str]]:
     return repeats
 
 
-# The named data checks (validation, dataset, freshness) a config may set to error or warning.
+# The named data checks (validation) a config may set to error or warning.
 CHECKS = (
     "missing_value",
     "invalid_value",
@@ -332,9 +332,9 @@ CHECKS = (
     "closed_at_missing",
     "end_before_start",
     "overlapping_assignment",
-    "unknown_reference",
-    "missing_month",
 )
+# Named on warnings too, but always warnings (dataset, freshness): a setting for them would do nothing.
+WARNING_ONLY = ("unknown_reference", "missing_month")
 
 # The columns a wide scorecard has besides its KPIs' (and ``name``, which markdown and XLSX add by csm).
 RESERVED_IDS = frozenset({"period", "period_start", "period_end", "group_by", "group", "name", "score", "rank"})
@@ -368,6 +368,9 @@ class KpiConfig(BaseModel):
     @model_validator(mode="after")
     def _known_checks(self) -> KpiConfig:
         for name in self.checks:  # a misspelt check would leave the check at its level without a word
+            if name in WARNING_ONLY:
+                message = f"{name} is always a warning and cannot be set; checks: {', '.join(CHECKS)}"
+                raise _located_error("KpiConfig", ("checks", name), "unknown_check", message, name)
             if name not in CHECKS:
                 from csmkpi.suggest import did_you_mean
 

@@ -150,7 +150,7 @@ def test_every_option_is_accepted() -> None:
         attribution: period_end
         scoring: {amber_at: 1, cap: 2, min_sample: 0}
         plugins: [local_metrics, company.metrics.extra]
-        checks: {unknown_reference: warning, duplicate_key: error}
+        checks: {out_of_range: warning, duplicate_key: error}
         kpis:
           - id: Churn_2
             metric: churn
@@ -168,7 +168,7 @@ def test_every_option_is_accepted() -> None:
     assert fmt is not None and (fmt.thousands, fmt.decimal, fmt.currency) == (",", ".", "$")
     assert config.data.tables["mrr"].delimiter == "\t"
     assert config.plugins == ["local_metrics", "company.metrics.extra"]
-    assert config.checks == {"unknown_reference": "warning", "duplicate_key": "error"}
+    assert config.checks == {"out_of_range": "warning", "duplicate_key": "error"}
     assert config.kpis[0].label == "12"
     assert config.params["Churn_2"] == ChurnParams(basis="revenue", window="trailing_12m")
     assert config.data_dir == BASE / "data"
@@ -371,12 +371,12 @@ def test_duplicate_keys_nested() -> None:
             metric: nrr
             params: {window: period}
             params: {window: trailing_12m}
-        checks: {unknown_reference: warning, "unknown_reference": error}
+        checks: {out_of_range: warning, "out_of_range": error}
         """
     assert problems(text) == [
         "kpis.yaml:4:29: data.tables.accounts: duplicate key 'file' (first at line 4)",
         "kpis.yaml:9:5: kpis.0: duplicate key 'params' (first at line 8)",
-        "kpis.yaml:10:38: checks: duplicate key 'unknown_reference' (first at line 10)",
+        "kpis.yaml:10:33: checks: duplicate key 'out_of_range' (first at line 10)",
     ]
 
 
@@ -603,8 +603,13 @@ def test_version(line: str, expected: str) -> None:
             "checks: {invlid_value: warning}",
             "1:24: checks.invlid_value: unknown check; did you mean invalid_value or missing_value? Checks: "
             "missing_value, invalid_value, unknown_value, out_of_range, duplicate_key, ragged_row, "
-            "resolved_before_opened, closed_at_missing, end_before_start, overlapping_assignment, "
-            "unknown_reference, missing_month",
+            "resolved_before_opened, closed_at_missing, end_before_start, overlapping_assignment",
+        ),
+        (  # a warning-only check: a setting for it did nothing
+            "checks: {missing_month: error}",
+            "1:25: checks.missing_month: missing_month is always a warning and cannot be set; checks: "
+            "missing_value, invalid_value, unknown_value, out_of_range, duplicate_key, ragged_row, "
+            "resolved_before_opened, closed_at_missing, end_before_start, overlapping_assignment",
         ),
         (
             "plugins: [my-metrics]",
