@@ -50,11 +50,12 @@ _SCALE = 10**10  # EXACT's 10 decimals
 
 
 def exact_total(value: pl.Expr) -> pl.Expr:
-    """The sum of a float column as EXACT: each value's 10-decimal fixed point nearest its binary value.
+    """The sum of a float column as EXACT: each value to 10 decimal places, added exactly.
 
     Not ``cast(EXACT).sum()``: Polars scales by 10^10 in floating point, off by up to 1e-4 from 1e11
-    on (987654321098.0 becomes 987654321097.9999088640). The whole part and the fraction are scaled
-    apart, each exactly, as integers, and added as integers.
+    on (987654321098.0 becomes 987654321097.9999088640). The whole part is scaled exactly and the
+    fraction rounded to 10 places (within 1e-10), as integers, and added as integers; exact for values
+    below 1.7e28 (inputs stop at 1e18).
     """
     return _fixed(_scaled(value).sum())
 
