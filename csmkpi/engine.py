@@ -479,6 +479,11 @@ def not_computable(group_members: pl.DataFrame) -> pl.DataFrame:
     )
 
 
+def group_names(run: Run, by: str) -> dict[str, str]:
+    """By csm, each group's display name: ``ALL`` All, ``(unassigned)`` itself, a csm_id its csm_name."""
+    return {UNASSIGNED: UNASSIGNED, ALL: "All"} | _names(run, by)
+
+
 def _names(run: Run, by: str) -> dict[str, str]:
     csms = run.data.tables.get("csms")
     if by != "csm" or csms is None or "csm_name" not in csms.columns:
@@ -558,7 +563,7 @@ def score_run(
     collected = {
         kpi.id: complete(collected[kpi.id], every_group, kpi.aggregation) for kpi in run.kpis if kpi.id in collected
     }
-    names = {UNASSIGNED: UNASSIGNED, ALL: "All"} | _names(run, by)
+    names = group_names(run, by)
     # A KPI without data has a row for every group the others show ((unassigned), owners outside csms).
     shown = pl.DataFrame({GROUP: sorted({*group_members[GROUP].to_list(), *every_group})}, schema={GROUP: pl.String})
     return card_of(run, by, collected, not_computable(shown), names, warnings, found)

@@ -13,7 +13,7 @@ closed in [P start - ``lookback_days``, P end] (ties: the greatest opportunity_i
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -21,7 +21,7 @@ import polars as pl
 
 from csmkpi.config import LoadedConfig, ReasonsConfig
 from csmkpi.dimensions import ALL, UNASSIGNED
-from csmkpi.engine import Kpi, Run, ScoreRequest, configure, kpi_units, load_data, revenue_snapshot
+from csmkpi.engine import Kpi, Run, ScoreRequest, configure, group_names, kpi_units, load_data, revenue_snapshot
 from csmkpi.errors import InputMissingError, Issue, UsageError
 from csmkpi.groups import resolve
 from csmkpi.metrics.base import MetricError
@@ -89,6 +89,7 @@ class Reasons:
     notes: tuple[str, ...] = ()
     inputs: tuple[Path, ...] = ()
     known: bool = True  # False when the revenue data ends before the period's end snapshot: no rows, not no churn
+    names: dict[str, str] = field(default_factory=dict)  # each group's display name (engine.group_names)
 
     def table(self) -> pl.DataFrame:
         """The rows of SPEC §8.3: groups by name, then (unassigned), then ALL; reasons by rank."""
@@ -161,6 +162,7 @@ def reasons_of(run: Run, by: str, rank_by: str = "mrr") -> Reasons:
         notes=(note,) if note else (),
         inputs=(run.config.path, *run.data.files.values(), *run.data.folder_files),
         known=units is not None,
+        names=group_names(run, by),
     )
 
 

@@ -334,7 +334,8 @@ def reasons(result: Reasons) -> Presentation:
         ("group_by", result.group_by),
         ("rank_by", result.rank_by),
     ]
-    return Presentation(style, sheet="Reasons", about=about)
+    names = result.names if result.group_by == "csm" else {}
+    return Presentation(style, sheet="Reasons", about=about, names=names)
 
 
 def drivers(result: Drivers) -> Presentation:

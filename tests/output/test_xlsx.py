@@ -65,7 +65,9 @@ def test_numbers_stay_numbers_with_the_csv_values(sheets):
     header = [c.text for c in sheet.rows[0]]
     # For people, the CSM's name beside the id (SPEC §6); otherwise the CSV's columns.
     assert header == [*list(table[0])[:5], "name", *list(table[0])[5:]]
-    names = {r["csm_id"]: r["csm_name"] for r in csv.DictReader((CONFIG.parents[1] / "sample_data" / "csms.csv").open())}
+    names = {
+        r["csm_id"]: r["csm_name"] for r in csv.DictReader((CONFIG.parents[1] / "sample_data" / "csms.csv").open())
+    }
     names |= {"ALL": "All", "(unassigned)": "(unassigned)"}
     for cells, row in zip(sheet.rows[1:], table, strict=True):
         for title, cell in zip(header, cells, strict=False):
@@ -254,6 +256,14 @@ def test_reasons_and_drivers_workbooks_show_shares_money_and_estimates(tmp_path)
     run("drivers", "--period", "2026-Q1", "--outcome", "expansion", "--output", drivers, *common)
     pareto = read(convert(reasons, tmp_path / "lo"))
     assert list(pareto) == ["Reasons", "Definitions"]
+    names = dict(
+        zip(
+            (c.text for c in pareto["Reasons"].column("group")),
+            (c.text for c in pareto["Reasons"].column("name")),
+            strict=True,
+        )
+    )
+    assert names["bob"] == "Bob Martinez" and names["ALL"] == "All"  # by csm, the name beside the id
     for share in ("logo_share", "cum_mrr_share"):
         cells = [c for c in pareto["Reasons"].column(share) if c.kind]
         assert cells and all(c.kind == "percentage" and c.text == f"{float(c.value) * 100:.1f}%" for c in cells)
