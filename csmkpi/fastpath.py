@@ -43,6 +43,7 @@ from csmkpi.loading import (
 from csmkpi.schemas import TABLES, ColumnSpec, Kind, table_spec
 from csmkpi.validation import (
     CASEFOLDED,
+    ISO_TIME,
     MAX_NUMBER,
     ROW_RULES,
     RULE_COLUMNS,
@@ -56,11 +57,7 @@ from csmkpi.validation import (
 if TYPE_CHECKING:
     from csmkpi.validation import Check
 
-# [0-9], not \d: the regex engine's \d takes any script's digits, which no date parser reads (SPEC §2: ISO only).
-_TIME = (
-    r"(?:[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:[.,][0-9]{1,9})?)?"
-    r"(?:Z|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9])?)?"
-)
+# [0-9], not \d, as in validation's grammars: the regex engine's \d takes any script's digits.
 # A date of the proleptic Gregorian calendar, as chrono (Polars' parser) accepts it: year 0000 is a leap year.
 _LEAP = r"(?:[0-9][0-9](?:0[48]|[2468][048]|[13579][26])|(?:[02468][048]|[13579][26])00)"
 _DAY = (
@@ -68,7 +65,7 @@ _DAY = (
     r"|02-(?:0[1-9]|1[0-9]|2[0-8]))|" + _LEAP + r"-02-29)"
 )
 # validation's ISO datetime (ISO_DATETIME) whose date part is a real day: the careful path's verdict in one match.
-CALENDAR_DATETIME = "^" + _DAY + _TIME + "$"
+CALENDAR_DATETIME = "^" + _DAY + ISO_TIME + "$"
 # Its canonical subset, whose text sorts as the moments it writes: row rules compare it as text.
 CANONICAL_DATETIME = "^" + _DAY + r"(?:T(?:[01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9])?$"
 # How the careful path types each kind (validation.cast_column).

@@ -19,12 +19,13 @@ from csmkpi.loading import FIELDS, LINE, RawTable
 from csmkpi.schemas import TABLES, ColumnSpec, Kind, table_spec
 
 # [0-9], not \d: the regex engine's \d takes any script's digits, which no date parser reads (SPEC §2: ISO only).
-_TIME = (
+# The optional time of day and offset of an ISO datetime (fastpath builds its calendar-exact form from it).
+ISO_TIME = (
     r"(?:[T ](?:[01][0-9]|2[0-3]):[0-5][0-9](?::[0-5][0-9](?:[.,][0-9]{1,9})?)?"
     r"(?:Z|[+-](?:[01][0-9]|2[0-3]):?[0-5][0-9])?)?"
 )
 ISO_DATE = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
-ISO_DATETIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}" + _TIME + "$"
+ISO_DATETIME = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}" + ISO_TIME + "$"
 ISO_MONTH = r"^[0-9]{4}-[0-9]{2}$"
 # The number grammars of the data contract (SPEC §2); validation leans on Polars' casts reading exactly these.
 NUMBER = r"^[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?$"

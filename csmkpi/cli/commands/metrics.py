@@ -26,7 +26,6 @@ def metrics(
     """
 
     def body() -> int:
-
         from csmkpi.cli.present import terminal, warn
         from csmkpi.config import peek_plugins, read_config
         from csmkpi.metrics.registry import discover
