@@ -7,7 +7,6 @@ appears when units land there, and ``ALL`` pools every unit of the department.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 
 import polars as pl
 
@@ -47,6 +46,7 @@ def members(by: str, tables: Mapping[str, pl.LazyFrame]) -> pl.LazyFrame:
 
 EXACT = pl.Decimal(38, 10)
 _SCALE = 10**10  # EXACT's 10 decimals
+_UNIT = "0.0000000001"  # 1 / _SCALE
 
 
 def exact_total(value: pl.Expr) -> pl.Expr:
@@ -71,7 +71,9 @@ def _scaled(value: pl.Expr) -> pl.Expr:
 
 
 def _fixed(scaled: pl.Expr) -> pl.Expr:
-    return scaled.cast(pl.Decimal(38, 0)) * pl.lit(Decimal(1).scaleb(-10), EXACT)
+    # A string, not a Decimal: Polars builds a Decimal literal through numpy, whose import (and
+    # OpenBLAS's buffers) a run that never needs it should not pay, above all under a memory limit.
+    return scaled.cast(pl.Decimal(38, 0)) * pl.lit(_UNIT).cast(EXACT)
 
 
 def exact_sum(column: str, *, pooled: bool = False) -> pl.Expr:

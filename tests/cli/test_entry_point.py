@@ -128,3 +128,22 @@ def test_a_finished_command_leaves_with_its_output_flushed_and_its_status() -> N
     assert len(expected) > 100_000
     assert "typer imported" in result.stderr
     assert run("score", "--period", "2026-Q9").returncode == 2
+
+
+NUMPY_SCRIPT = at_exit("'numpy imported' if 'numpy' in sys.modules else 'numpy not imported'")
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("score", "--period", "2026-Q3", "--as-of", "2026-10-15", "--no-cache"),
+        ("trend", "--period", "2026-Q3", "--as-of", "2026-10-15", "--limits", "--no-cache", "--format", "csv"),
+        ("reasons", "--period", "2026-Q3", "--as-of", "2026-10-15", "--no-cache"),
+    ],
+)
+def test_commands_without_statistics_never_import_numpy(args: tuple[str, ...]) -> None:
+    # numpy costs 0.1 s of start-up, and its OpenBLAS maps buffers at import: under a tight memory
+    # limit it prints its own error and exits 1 (not 71). Only drivers, control and report need it.
+    result = run(*args, "--quiet", entry=NUMPY_SCRIPT)
+    assert result.returncode == 0, result.stderr
+    assert "numpy not imported" in result.stderr
