@@ -131,6 +131,12 @@ class OutputError(CsmkpiError):
     exit_code = ExitCode.CANNOT_CREATE
 
 
+class ResourceError(CsmkpiError):
+    """The system will not give the run what it needs (address space for the chart engine)."""
+
+    exit_code = ExitCode.OUT_OF_MEMORY
+
+
 class WriteError(CsmkpiError):
     """An I/O error happened while writing output."""
 

@@ -13,6 +13,9 @@ from types import ModuleType
 
 from csmkpi.errors import ExtraMissingError
 
+# What the dynamic loader says when a shared library is there but cannot be mapped into memory
+_NO_ROOM = ("failed to map segment from shared object", "cannot allocate memory", "Cannot allocate memory")
+
 
 def _missing(module: str, extra: str, purpose: str, why: str) -> ExtraMissingError:
     needed = f"{purpose} needs" if purpose else "this needs"
@@ -43,8 +46,11 @@ def require(module: str, extra: str, *, purpose: str = "") -> ModuleType:
 
     Raises:
         ExtraMissingError: The module (or one it imports) is not installed.
+        MemoryError: It is installed but cannot be mapped into memory (a tight ``ulimit -v``).
     """
     try:
         return importlib.import_module(module)
     except ImportError as exc:
+        if any(sign in str(exc) for sign in _NO_ROOM):  # installed, but no memory to map it (ulimit -v)
+            raise MemoryError(str(exc)) from exc
         raise _missing(module, extra, purpose, str(exc)) from None

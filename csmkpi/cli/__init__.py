@@ -56,8 +56,12 @@ def main() -> None:
             raise  # a stream that failed its last flush: the interpreter's exit reports it, as ever
         # Interrupted: temp files are gone, the line is printed. Exit now, without waiting for a thread
         # blocked in a read that may never end (a FIFO nobody writes): Python would join it at exit.
+        from csmkpi.output.targets import note_exit
+
+        code = exc.code if isinstance(exc.code, int) else 1
+        note_exit(code)
         _flush()
-        os._exit(exc.code if isinstance(exc.code, int) else 1)
+        os._exit(code)
     except signals.Interrupted as exc:  # before the command's runner took over: while starting up
         _exit(exc.code, exc.line)
     except BrokenPipeError:
@@ -107,7 +111,10 @@ def _leave(code: object) -> None:
     a tenth of a repeated (cached) run, and nothing a finished run needs. Its output files are
     already in place and every thread's work is done. Returns only when a flush fails.
     """
+    from csmkpi.output.targets import note_exit
+
     status = 0 if code is None else code if isinstance(code, int) else 1
+    note_exit(status)
     try:
         sys.stdout.flush()
         if not isinstance(code, (int, type(None))):

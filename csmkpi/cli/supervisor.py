@@ -35,6 +35,7 @@ from dataclasses import dataclass
 from types import FrameType
 
 from csmkpi.cli import signals
+from csmkpi.output.targets import exit_noted, left_behind
 
 GRACE = 1.0  # seconds a signalled child has to end by itself before it is killed
 STALL = 5.0  # seconds without CPU, every thread waiting on another, that make a run under a memory limit stalled
@@ -42,7 +43,8 @@ POLL = 0.5
 _WAITING = ("futex", "epoll", "ep_poll")  # what a parked thread waits in (/proc/PID/task/TID/wchan)
 DISABLE = "CSMKPI_NO_SUPERVISOR"
 OUT_OF_MEMORY = 71
-_CRASHES = (signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS, signal.SIGKILL)
+# SIGTRAP: V8 (vl-convert's JavaScript engine, for the report's charts) traps when its heap cannot grow
+_CRASHES = (signal.SIGABRT, signal.SIGSEGV, signal.SIGBUS, signal.SIGTRAP, signal.SIGKILL)
 _PR_SET_PDEATHSIG = 1
 
 
@@ -117,8 +119,9 @@ class _Watch:
             status = 0
         self.reaped = True
         signal.setitimer(signal.ITIMER_REAL, 0)
-        self.clean()
-        code, line = self.outcome(status)
+        ledger = b"" if self.ledger is None else _read_all(self.ledger)
+        self.clean(ledger)
+        code, line = self.outcome(status, ledger)
         if line:
             _say(line)
         return code
@@ -140,22 +143,32 @@ class _Watch:
                 self.stalled = True
                 self.send(signal.SIGKILL)
 
-    def clean(self) -> None:
+    def clean(self, ledger: bytes) -> None:
         """Remove the temp files the child left (it was killed before it could)."""
-        from csmkpi.output.targets import left_behind
-
-        if self.ledger is None:
-            return
-        for path in left_behind(_read_all(self.ledger)):
+        for path in left_behind(ledger):
             with contextlib.suppress(OSError):
                 os.unlink(path)
 
-    def outcome(self, status: int) -> tuple[int, str | None]:
-        """The exit code and the line to print, from how the child ended."""
+    def outcome(self, status: int, ledger: bytes = b"") -> tuple[int, str | None]:
+        """The exit code and the line to print, from how the child ended and what its ledger says."""
         if os.WIFEXITED(status):
             code = os.WEXITSTATUS(status)
             if self.signum is not None and code not in signals.CODES.values():  # it ended before it got the signal
                 return signals.CODES[self.signum], signals.Interrupted(self.signum).line
+            if (
+                code
+                and self.signum is None
+                and self.ledger is not None
+                and not exit_noted(ledger)
+                and self.memory_limited()
+            ):
+                # Native code that called exit() itself: OpenBLAS does when it cannot map its buffers
+                from csmkpi.errors import OUT_OF_MEMORY_MESSAGE
+
+                return (
+                    OUT_OF_MEMORY,
+                    f"error: {OUT_OF_MEMORY_MESSAGE} (a native library ended the run with exit {code})",
+                )
             return code, None
         if not os.WIFSIGNALED(status):
             return 1, "internal error: the run ended in an unknown way"

@@ -232,6 +232,19 @@ def _record(mark: bytes, path: Path) -> None:
         os.write(_ledger, mark + os.fsencode(os.path.abspath(path)) + b"\0")
 
 
+def note_exit(code: int) -> None:
+    """Record that the run is ending on its own with ``code`` (an exit without it came from native code)."""
+    if _ledger is None:
+        return
+    with _ledger_lock, contextlib.suppress(OSError):
+        os.write(_ledger, b"=" + str(code).encode() + b"\0")
+
+
+def exit_noted(ledger: bytes) -> bool:
+    """Whether the run recorded its own exit (``note_exit``) before it ended."""
+    return any(record[:1] == b"=" for record in ledger.split(b"\0"))
+
+
 def left_behind(ledger: bytes) -> list[Path]:
     """The temp files a ledger says were created and never removed."""
     open_: dict[bytes, int] = {}

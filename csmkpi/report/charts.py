@@ -204,6 +204,45 @@ def svg(spec: dict[str, Any], prefix: str) -> str:
     return drawn.replace("<svg ", '<svg aria-hidden="true" focusable="false" ', 1)
 
 
+_PROBE = (
+    "import vl_convert as v; v.vega_to_svg(v.vegalite_to_vega("
+    f"{{'data': {{'values': [{{'a': 1}}]}}, 'mark': 'point'}}, vl_version={VEGA_LITE!r}))"
+)
+
+
+def check_address_space() -> None:
+    """Under an address-space limit (``ulimit -v``), make sure the chart engine can start, before any data is read.
+
+    V8, vl-convert's JavaScript engine, reserves tens of GiB of address space as it starts (reserved, not
+    used: 64 GiB was too little for vl-convert 1.9), and dies (SIGTRAP) when it cannot: no Python code
+    runs to say why. It is tried in a separate process, only under such a limit (about a second).
+
+    Raises:
+        ResourceError: The engine cannot start under this limit.
+    """
+    import resource
+    import subprocess
+    import sys
+
+    from csmkpi.errors import ResourceError
+
+    soft, _ = resource.getrlimit(resource.RLIMIT_AS)
+    if soft == resource.RLIM_INFINITY:
+        return
+    try:
+        probe = subprocess.run([sys.executable, "-c", _PROBE], capture_output=True, timeout=120, check=False)
+        started = probe.returncode == 0
+    except (OSError, subprocess.SubprocessError):  # no process could start either: no room at all
+        started = False
+    if not started:
+        raise ResourceError(
+            f"csmkpi report draws its charts with vl-convert, whose JavaScript engine (V8) reserves tens of GiB "
+            f"of address space as it starts (reserved, not used), and it cannot start under this limit of "
+            f"{soft / 2**30:.1f} GiB (ulimit -v); lift the limit (ulimit -v unlimited) and cap memory another "
+            f"way, such as a cgroup (systemd-run --scope -p MemoryMax=2G csmkpi report ...)"
+        )
+
+
 class WarmUp:
     """Start vl-convert's JavaScript engine in a thread (about a second), while the data loads."""
 

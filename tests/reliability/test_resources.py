@@ -18,7 +18,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from faults import CSMKPI, Company, assert_clean, is_root, leftovers, open_for_writing, start
+from faults import CSMKPI, PERIOD, Company, assert_clean, is_root, leftovers, open_for_writing, start
 
 from csmkpi.errors import OUT_OF_MEMORY_MESSAGE
 
@@ -120,4 +120,47 @@ def test_the_oom_killer_of_a_cgroup_is_71_with_a_message(company: Company, tmp_p
     assert proc.returncode == 71, proc.stderr
     assert OUT_OF_MEMORY_MESSAGE.encode() in proc.stderr
     assert target.read_bytes() == b"old"
+    assert leftovers(tmp_path) == []
+
+
+SAMPLE = Path(__file__).resolve().parents[2] / "sample_data"
+STATISTICS_LIMITS = (300, 400, 500, 600, 700, 800, 900, 1000)  # MiB: numpy, statsmodels, OpenBLAS's buffers
+
+
+def test_drivers_under_too_little_address_space_is_71_with_a_message(tmp_path: Path) -> None:
+    # Where statistics run out: a library that cannot be mapped (ImportError, once taken for a missing
+    # extra, 69), OpenBLAS calling exit(1) itself when its buffers cannot be mapped (1), a Rust abort.
+    outputs = {mib: tmp_path / f"drivers-{mib}.csv" for mib in STATISTICS_LIMITS}
+    procs = {}
+    for mib, output in outputs.items():
+        args = ["drivers", "--data", SAMPLE, "--period", "2026-Q1", "--as-of", "2026-10-15", "--no-cache"]
+        command = shlex.join([str(CSMKPI), *map(str, args), "--quiet", "--output", str(output)])
+        procs[mib] = subprocess.Popen(
+            ["bash", "-c", f"ulimit -v {mib * 1024} && exec {command}"], stdout=subprocess.PIPE, stderr=subprocess.PIPE
+        )
+    for mib, proc in procs.items():
+        _, err = proc.communicate(timeout=120)
+        assert proc.returncode in (0, 71), (mib, err[-2000:])
+        assert_clean(err)
+        if proc.returncode == 71:
+            assert OUT_OF_MEMORY_MESSAGE.encode() in err, err[-2000:]
+            assert not outputs[mib].exists()
+    assert leftovers(tmp_path) == []
+
+
+def test_a_report_under_an_address_space_limit_says_its_chart_engine_needs_more(
+    company: Company, tmp_path: Path
+) -> None:
+    # V8 reserves tens of GiB of address space as it starts and dies by SIGTRAP when it cannot, at any
+    # limit a person would set: csmkpi says so before reading any data.
+    output = tmp_path / "report.html"
+    output.write_bytes(b"old")
+    args = ["report", "--config", str(company.config), *PERIOD, "--quiet", "--output", str(output)]
+    command = shlex.join([str(CSMKPI), *args])
+    result = subprocess.run(["bash", "-c", f"ulimit -v {2 << 20} && exec {command}"], capture_output=True, check=False)
+    assert result.returncode == 71, result.stderr[-2000:]
+    assert_clean(result.stderr)
+    assert b"reserves tens of GiB of address space" in result.stderr
+    assert b"2.0 GiB (ulimit -v)" in result.stderr
+    assert output.read_bytes() == b"old"
     assert leftovers(tmp_path) == []

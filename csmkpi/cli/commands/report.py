@@ -51,10 +51,12 @@ def report(
         from csmkpi.cli.present_report import check_output, emit_report
         from csmkpi.extras import check
         from csmkpi.report.build import build
+        from csmkpi.report.charts import check_address_space
 
         check_output(output)
         check("vl_convert", "report", purpose="csmkpi report")  # before any data is read
         check("jinja2", "report", purpose="csmkpi report")
+        check_address_space()
         request = present.score_request(
             config=config,
             period=period,
