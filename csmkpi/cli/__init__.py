@@ -27,6 +27,7 @@ _HELP_COLUMNS = 80  # Click wraps help at min(terminal width, 80): any wider ter
 # when Polars loads; other platforms ignore it.
 ALLOCATOR_ENV = "_RJEM_MALLOC_CONF"
 ALLOCATOR_CONF = "percpu_arena:percpu,dirty_decay_ms:2000,muzzy_decay_ms:0"
+OPENBLAS_ENV = "OPENBLAS_NUM_THREADS"  # set to 1 under a memory limit (tune_allocator)
 
 
 def __getattr__(name: str) -> object:
@@ -139,14 +140,18 @@ def tune_allocator(environ: MutableMapping[str, str]) -> None:
     """Set csmkpi's allocator options unless the user set their own (an empty value keeps Polars' defaults).
 
     Under an address-space limit (``ulimit -v``) jemalloc's background threads are turned off, unless the
-    options say otherwise: each one that cannot start prints a line, by the hundred thousand
-    (docs/reliability.md).
+    options say otherwise: each one that cannot start prints a line, by the hundred thousand. So is
+    OpenBLAS's thread pool (numpy, for ``drivers``), unless ``OPENBLAS_NUM_THREADS`` is set: when its
+    buffers cannot be mapped it may spin forever, or raise SIGINT at itself (docs/reliability.md).
     """
     from csmkpi.cli.supervisor import memory_rlimit
 
     environ.setdefault(ALLOCATOR_ENV, ALLOCATOR_CONF)
-    if memory_rlimit() and environ[ALLOCATOR_ENV] and "background_thread" not in environ[ALLOCATOR_ENV]:
+    if not memory_rlimit():
+        return
+    if environ[ALLOCATOR_ENV] and "background_thread" not in environ[ALLOCATOR_ENV]:
         environ[ALLOCATOR_ENV] += ",background_thread:false"
+    environ.setdefault(OPENBLAS_ENV, "1")
 
 
 def stored_help() -> str | None:

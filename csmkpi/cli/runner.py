@@ -90,12 +90,15 @@ def _unexpected(exc: BaseException, debug: bool) -> int:
 
 
 _OS_SHORTAGES = ("code: 11,", "code: 12,", "Cannot allocate memory", "memory allocation")
+# CPython's RuntimeErrors for a thread or a lock it could not allocate ("can't allocate read lock": io)
+_NO_LOCK_OR_THREAD = ("can't start new thread", "can't allocate")
 
 
 def out_of_memory(exc: BaseException) -> bool:
     """Whether an exception means the system would not give the run memory (or a thread, made of memory).
 
-    That is a ``MemoryError``, ``ENOMEM`` or "can't start new thread" anywhere in its chain, a Rust panic
+    That is a ``MemoryError``, ``ENOMEM``, "can't start new thread" or "can't allocate ... lock" anywhere
+    in its chain, a Rust panic
     that says so, or, under a memory limit, any Rust panic or Polars' native library that could not be
     mapped (Polars warns "binary is missing" and fails later).
     """
@@ -103,7 +106,7 @@ def out_of_memory(exc: BaseException) -> bool:
     while seen is not None:
         if isinstance(seen, MemoryError) or (isinstance(seen, OSError) and seen.errno == errno.ENOMEM):
             return True
-        if isinstance(seen, RuntimeError) and "can't start new thread" in str(seen):
+        if isinstance(seen, RuntimeError) and any(sign in str(seen) for sign in _NO_LOCK_OR_THREAD):
             return True
         if type(seen).__name__ == "PanicException" and (
             any(sign in str(seen) for sign in _OS_SHORTAGES) or _memory_rlimit()

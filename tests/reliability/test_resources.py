@@ -164,3 +164,37 @@ def test_a_report_under_an_address_space_limit_says_its_chart_engine_needs_more(
     assert b"2.0 GiB (ulimit -v)" in result.stderr
     assert output.read_bytes() == b"old"
     assert leftovers(tmp_path) == []
+
+
+@pytest.mark.parametrize(
+    ("exc", "expected"),
+    [
+        (RuntimeError("can't allocate read lock"), True),  # io's buffered reader, seen at 400 MiB in CI
+        (RuntimeError("can't allocate lock"), True),
+        (RuntimeError("can't start new thread"), True),
+        (ValueError("bad"), False),
+        (RuntimeError("something else"), False),
+    ],
+)
+def test_what_a_run_takes_for_running_out_of_memory(exc: BaseException, expected: bool) -> None:
+    from csmkpi.cli.runner import out_of_memory
+
+    assert out_of_memory(exc) is expected
+    try:
+        raise ValueError("while reading") from exc
+    except ValueError as chained:
+        assert out_of_memory(chained) is expected
+
+
+@pytest.mark.parametrize(("limited", "given", "expected"), [(True, None, "1"), (True, "4", "4"), (False, None, None)])
+def test_openblas_runs_one_thread_under_a_memory_limit_unless_the_user_chose(
+    monkeypatch: pytest.MonkeyPatch, limited: bool, given: str | None, expected: str | None
+) -> None:
+    # With its pool, OpenBLAS short of address space spins forever in blas_thread_init (seen at 775 MiB)
+    # or raises SIGINT at itself (625 MiB): a hang, or "interrupted" when nobody interrupted.
+    from csmkpi.cli import OPENBLAS_ENV, supervisor, tune_allocator
+
+    monkeypatch.setattr(supervisor, "memory_rlimit", lambda: limited)
+    environ = {} if given is None else {OPENBLAS_ENV: given}
+    tune_allocator(environ)
+    assert environ.get(OPENBLAS_ENV) == expected
