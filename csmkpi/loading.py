@@ -259,6 +259,16 @@ def resolve_columns(
     A configured mapping must name an existing header; otherwise the canonical name
     is matched exactly, then trimmed and case-insensitively.
     """
+    if not any(name.strip() for name in header):
+        # A blank line above the header (some exports start with one): say so, not "missing" for every column.
+        return {}, [
+            _issue(
+                source,
+                "the header (line 1) names no column",
+                line=1,
+                expected="the header on line 1: remove any blank line above it",
+            )
+        ]
     folded: dict[str, list[str]] = {}
     for name in header:
         folded.setdefault(name.casefold(), []).append(name)

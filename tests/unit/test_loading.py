@@ -112,6 +112,15 @@ def test_a_header_ended_by_a_lone_cr_is_a_data_error(tmp_path: Path) -> None:
     assert err.value.issues[0].line == 1 and "LF or CRLF" in err.value.issues[0].message
 
 
+@pytest.mark.parametrize("above", [b"\n", b"\r\n", b"   \n", b"\xef\xbb\xbf\n"])
+def test_a_blank_line_above_the_header_is_named_once(tmp_path: Path, above: bytes) -> None:
+    # It was "missing required column" once per column, which sent people to their headers, not the blank line.
+    with pytest.raises(DataError) as err:
+        load(tmp_path, "surveys", above + b"response_id,account_id,survey,responded_at,score\nR1,A1,csat,2026-08-05,5\n")
+    (issue,) = err.value.issues
+    assert issue.line == 1 and "names no column" in issue.message and "blank line" in (issue.expected or "")
+
+
 def test_headers_that_differ_only_in_case_are_an_error_not_a_choice(tmp_path: Path) -> None:
     # The last of Score and SCORE was read without a word (every CSAT became 0, exit 0).
     survey = b"response_id,account_id,survey,responded_at,Score,SCORE\nR1,A1,csat,2026-08-05,5,1\n"
