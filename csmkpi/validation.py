@@ -8,7 +8,7 @@ flags are then set aside and counted instead of failing the run.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import product
 
@@ -359,6 +359,48 @@ def _unique_check(table: str, t: Typed, staged: pl.DataFrame) -> list[Check]:
     ]
 
 
+def _flagged(
+    raw: RawTable,
+    raw_frame: pl.DataFrame,
+    staged: pl.LazyFrame,
+    checks: list[Check],
+    levels: Mapping[str, str],
+    typed: Iterable[pl.Expr],
+) -> tuple[pl.DataFrame, list[Issue]]:
+    """Run ``checks`` in one pass: the typed frame without the rows a downgraded check sets aside, and the issues."""
+    flags = [c.bad.fill_null(False).alias(f"__bad{i}") for i, c in enumerate(checks)]
+    frame = staged.select(LINE, *typed, *flags).collect()
+    counts = frame.select(pl.col(f"__bad{i}").sum() for i in range(len(checks))).row(0) if checks else ()
+    issues: list[Issue] = []
+    set_aside: pl.Expr | None = None  # rows flagged by a downgraded check
+    for i, (check, count) in enumerate(zip(checks, counts, strict=True)):
+        if not count:
+            continue
+        level = levels.get(check.name, "error")
+        first = int(frame[f"__bad{i}"].arg_true()[0])
+        shown = raw_frame.select(check.value if check.value is not None else pl.col(check.column or FIELDS))
+        message = check.message
+        if level == "warning":
+            set_aside = pl.col(f"__bad{i}") if set_aside is None else set_aside | pl.col(f"__bad{i}")
+            message += f"; {count} row{'s' if count != 1 else ''} set aside (check {check.name!r} is a warning)"
+        issues.append(
+            Issue(
+                level=level,
+                message=message,
+                file=raw.source.display,
+                line=int(frame[LINE][first]),
+                column=raw.mapping.get(check.column, check.column) if check.column else None,
+                value=str(shown.item(first, 0)) if check.column or check.value is not None else None,
+                expected=check.expected,
+                check=check.name,
+                more=count - 1,
+            )
+        )
+    if set_aside is not None:  # a filter copies every column: only when rows go
+        frame = frame.filter(~set_aside)
+    return frame, issues
+
+
 def validate_table(
     raw: RawTable, options: TableOptions, levels: Mapping[str, str] | None = None
 ) -> tuple[pl.DataFrame, list[Issue]]:
@@ -389,6 +431,14 @@ def validate_table(
             ("fewer fields", pl.col(FIELDS) < len(raw.header)),
         )
     ]
+    issues: list[Issue] = []
+    if levels.get("ragged_row") == "warning":
+        # Set aside before any other check reads them: a short row's padded columns, a long row's
+        # shifted values would be errors of their own (missing value, invalid date), failing the run.
+        _, issues = _flagged(raw, raw_frame, raw_frame.lazy(), checks, levels, ())
+        if issues:
+            raw_frame = raw_frame.filter(pl.col(FIELDS) == len(raw.header))
+        checks = []
     # Trim and parse each column once into materialised columns; the checks then compare those
     # instead of re-deriving them from the text in every flag expression.
     staged = raw_frame.with_columns(_text(c, raw.trimmed).alias(f"__x_{c}") for c in columns)
@@ -406,34 +456,6 @@ def validate_table(
         checks.extend(column_checks)
     checks.extend(_unique_check(raw.table, typed, staged))
     checks.extend(ROW_RULES.get(raw.table, lambda t, o: [])(typed, options))
-    flags = [c.bad.fill_null(False).alias(f"__bad{i}") for i, c in enumerate(checks)]
-    frame = staged.lazy().select(LINE, *typed.values(), *flags).collect()
-    counts = frame.select(pl.col(f"__bad{i}").sum() for i in range(len(checks))).row(0)
-    issues: list[Issue] = []
-    set_aside: pl.Expr | None = None  # rows flagged by a downgraded check
-    for i, (check, count) in enumerate(zip(checks, counts, strict=True)):
-        if not count:
-            continue
-        level = levels.get(check.name, "error")
-        first = int(frame[f"__bad{i}"].arg_true()[0])
-        shown = raw_frame.select(check.value if check.value is not None else pl.col(check.column or FIELDS))
-        message = check.message
-        if level == "warning":
-            set_aside = pl.col(f"__bad{i}") if set_aside is None else set_aside | pl.col(f"__bad{i}")
-            message += f"; {count} row{'s' if count != 1 else ''} set aside (check {check.name!r} is a warning)"
-        issues.append(
-            Issue(
-                level=level,
-                message=message,
-                file=raw.source.display,
-                line=int(frame[LINE][first]),
-                column=raw.mapping.get(check.column, check.column) if check.column else None,
-                value=str(shown.item(first, 0)) if check.column or check.value is not None else None,
-                expected=check.expected,
-                check=check.name,
-                more=count - 1,
-            )
-        )
-    if set_aside is not None:  # a filter copies every column: only when rows go
-        frame = frame.filter(~set_aside)
+    frame, more = _flagged(raw, raw_frame, staged.lazy(), checks, levels, typed.values())
+    issues.extend(more)
     return frame.select(LINE, *typed.keys()), issues

@@ -116,7 +116,9 @@ def test_a_header_ended_by_a_lone_cr_is_a_data_error(tmp_path: Path) -> None:
 def test_a_blank_line_above_the_header_is_named_once(tmp_path: Path, above: bytes) -> None:
     # It was "missing required column" once per column, which sent people to their headers, not the blank line.
     with pytest.raises(DataError) as err:
-        load(tmp_path, "surveys", above + b"response_id,account_id,survey,responded_at,score\nR1,A1,csat,2026-08-05,5\n")
+        load(
+            tmp_path, "surveys", above + b"response_id,account_id,survey,responded_at,score\nR1,A1,csat,2026-08-05,5\n"
+        )
     (issue,) = err.value.issues
     assert issue.line == 1 and "names no column" in issue.message and "blank line" in (issue.expected or "")
 
@@ -280,6 +282,28 @@ def test_downgraded_check_sets_rows_aside(tmp_path: Path) -> None:
     frame, issues = validate_table(raw, TableOptions(), {"invalid_value": "warning"})
     assert frame["account_id"].to_list() == ["A1"]
     assert issues[0].level == "warning" and "1 row set aside" in issues[0].message
+
+
+def test_ragged_rows_as_a_warning_are_set_aside_before_any_other_check(tmp_path: Path) -> None:
+    # A short row's padded columns were "missing value" errors, so ragged_row: warning still failed the run;
+    # a row set aside must not make a later row with its key a duplicate either.
+    path = tmp_path / "mrr.csv"
+    path.write_bytes(b"account_id,month,mrr\nA1,2026-07,10\nA2,2026-07\nA3,2026-07,5,extra\nA2,2026-07,7\n")
+    spec = table_spec("mrr")
+    raw = read_table(TableSource("mrr", path), list(spec), ["account_id", "month", "mrr"])
+    frame, issues = validate_table(raw, TableOptions(), {"ragged_row": "warning"})
+    assert frame["account_id"].to_list() == ["A1", "A2"] and frame["mrr"].to_list() == [10, 7]
+    assert sorted((i.level, i.line, i.check) for i in issues) == [
+        ("warning", 3, "ragged_row"),
+        ("warning", 4, "ragged_row"),
+    ]
+    _, issues = validate_table(raw, TableOptions())  # as errors, as before: both rows and the padded value
+    assert {(i.level, i.line, i.check) for i in issues} == {
+        ("error", 3, "ragged_row"),
+        ("error", 4, "ragged_row"),
+        ("error", 3, "missing_value"),
+        ("error", 5, "duplicate_key"),
+    }
 
 
 # --- the plain reader's pass over the bytes ----------------------------------------
