@@ -98,9 +98,8 @@ def out_of_memory(exc: BaseException) -> bool:
     """Whether an exception means the system would not give the run memory (or a thread, made of memory).
 
     That is a ``MemoryError``, ``ENOMEM``, "can't start new thread" or "can't allocate ... lock" anywhere
-    in its chain, a Rust panic
-    that says so, or, under a memory limit, any Rust panic or Polars' native library that could not be
-    mapped (Polars warns "binary is missing" and fails later).
+    in its chain, a Rust panic that says so, or, under a memory limit, any Rust panic or Polars' native
+    library that could not be mapped (Polars warns "binary is missing" and fails later).
     """
     seen: BaseException | None = exc
     while seen is not None:
