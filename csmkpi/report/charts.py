@@ -238,8 +238,8 @@ def check_address_space() -> None:
         raise ResourceError(
             f"csmkpi report draws its charts with vl-convert, whose JavaScript engine (V8) reserves tens of GiB "
             f"of address space as it starts (reserved, not used), and it cannot start under this limit of "
-            f"{soft / 2**30:.1f} GiB (ulimit -v); lift the limit (ulimit -v unlimited) and cap memory another "
-            f"way, such as a cgroup (systemd-run --scope -p MemoryMax=2G csmkpi report ...)"
+            f"{soft / 2**30:.1f} GiB (ulimit -v); lift it (ulimit -v unlimited) and cap memory with ulimit -d "
+            f"or a cgroup (systemd-run --scope -p MemoryMax=2G ...), which count memory used, not reserved"
         )
 
 
