@@ -13,6 +13,7 @@ from __future__ import annotations
 import errno
 import os
 import sys
+import threading
 from collections.abc import Callable
 
 import typer
@@ -32,6 +33,9 @@ def stderr_console():  # type: ignore[no-untyped-def]
 
 def run(fn: Callable[[], int], *, debug: bool = False, max_errors: int = MAX_SHOWN) -> None:
     """Run a command body and exit with its code."""
+    hooks = sys.unraisablehook, threading.excepthook
+    if not debug:
+        quiet_background()
     previous = signals.install()
     try:
         code = _outcome(fn, debug, max_errors)
@@ -41,7 +45,27 @@ def run(fn: Callable[[], int], *, debug: bool = False, max_errors: int = MAX_SHO
             code = interrupted.code
     finally:
         signals.restore(previous)
+        sys.unraisablehook, threading.excepthook = hooks  # as they were: a test runs many commands in one process
     raise typer.Exit(code)
+
+
+def quiet_background() -> None:
+    """Make an error Python would print as a traceback from a finaliser or a thread one line, or none.
+
+    Such an error is not the command's outcome, which comes from the main thread. Out of memory it is
+    what the shortage left (a worker that could not start, a finaliser without room), and the run reports
+    the shortage itself: nothing is printed. ``--debug`` keeps Python's tracebacks.
+    """
+
+    def ignored(exc: BaseException | None, where: str) -> None:
+        if exc is None or out_of_memory(exc):
+            return
+        say(f"internal error (ignored) {where}: {type(exc).__name__}: {clip(str(exc), LONG_SHOWN)}")
+
+    sys.unraisablehook = lambda args: ignored(args.exc_value, "in a finaliser")
+    threading.excepthook = lambda args: ignored(
+        args.exc_value, f"in thread {args.thread.name if args.thread is not None else '?'}"
+    )
 
 
 def _outcome(fn: Callable[[], int], debug: bool, max_errors: int) -> int:
@@ -98,8 +122,9 @@ def out_of_memory(exc: BaseException) -> bool:
     """Whether an exception means the system would not give the run memory (or a thread, made of memory).
 
     That is a ``MemoryError``, ``ENOMEM``, "can't start new thread" or "can't allocate ... lock" anywhere
-    in its chain, a Rust panic that says so, or, under a memory limit, any Rust panic or Polars' native
-    library that could not be mapped (Polars warns "binary is missing" and fails later).
+    in its chain, a Rust panic that says so, or, under a memory limit, any Rust panic, an error that says
+    nothing (``_speechless``) or Polars' native library that could not be mapped (Polars warns "binary is
+    missing" and fails later).
     """
     seen: BaseException | None = exc
     while seen is not None:
@@ -113,8 +138,21 @@ def out_of_memory(exc: BaseException) -> bool:
             # A thread Polars could not spawn (Os { code: 11, kind: WouldBlock, ... }), or, under a memory
             # limit, what such a panic left behind ("LazyLock instance has previously been poisoned").
             return True
+        if _speechless(seen) and _memory_rlimit():
+            return True
         seen = seen.__cause__ or seen.__context__
     return "polars" in sys.modules and "polars._plr" not in sys.modules and _memory_rlimit()
+
+
+def _speechless(exc: BaseException) -> bool:
+    """An error that says nothing, as native code leaves when an allocation fails (seen under ``ulimit -v``).
+
+    ``SystemError: error return without exception set`` (importing Polars), an ``OSError`` without errno or
+    text (Polars writing a CSV).
+    """
+    if isinstance(exc, SystemError):
+        return True
+    return type(exc) is OSError and exc.errno is None and not str(exc)
 
 
 def _memory_rlimit() -> bool:

@@ -10,10 +10,12 @@ a given limit meets depends on the allocator's mood, so the limits below are swe
 from __future__ import annotations
 
 import os
+import re
 import resource
 import shlex
 import signal
 import subprocess
+import sys
 import uuid
 from pathlib import Path
 
@@ -35,6 +37,19 @@ def _address_space(mib: int):  # type: ignore[no-untyped-def]
 LIMITS = (100, 150, 200, 250, 300, 400, 500, 600)  # MiB of address space
 
 
+def assert_short_of_memory_said(stderr: bytes) -> None:
+    """No internal error, no traceback of csmkpi's; what the runtime itself prints may stay above the message.
+
+    Native code writes to stderr directly (Rust's "memory allocation of N bytes failed"), and so does
+    CPython when it has no memory even to call the hook that would keep it quiet ("Exception ignored on
+    building sys.unraisablehook arguments"): seen once in CI at 300-1000 MiB (docs/reliability.md).
+    """
+    text = stderr.decode("utf-8", "replace")
+    assert "internal error" not in text, text[-3000:]
+    assert not re.search(r'File "[^"]*/csmkpi/[^"]*\.py"', text), text[-3000:]  # no frame of csmkpi's
+    assert len(stderr) < 64 * 1024
+
+
 def test_too_little_address_space_is_71_with_a_message(company: Company, tmp_path: Path) -> None:
     outputs = {mib: tmp_path / f"card-{mib}.csv" for mib in LIMITS}
     procs = {}
@@ -49,7 +64,7 @@ def test_too_little_address_space_is_71_with_a_message(company: Company, tmp_pat
         _, err = proc.communicate(timeout=120)  # never a hang
         codes.append(proc.returncode)
         assert proc.returncode in (0, 71), (mib, err[-2000:])
-        assert_clean(err)
+        assert_short_of_memory_said(err)
         if proc.returncode == 71:
             assert OUT_OF_MEMORY_MESSAGE.encode() in err, err[-2000:]
             assert outputs[mib].read_bytes() == b"old"
@@ -141,7 +156,7 @@ def test_drivers_under_too_little_address_space_is_71_with_a_message(tmp_path: P
     for mib, proc in procs.items():
         _, err = proc.communicate(timeout=120)
         assert proc.returncode in (0, 71), (mib, err[-2000:])
-        assert_clean(err)
+        assert_short_of_memory_said(err)
         if proc.returncode == 71:
             assert OUT_OF_MEMORY_MESSAGE.encode() in err, err[-2000:]
             assert not outputs[mib].exists()
@@ -198,3 +213,56 @@ def test_openblas_runs_one_thread_under_a_memory_limit_unless_the_user_chose(
     environ = {} if given is None else {OPENBLAS_ENV: given}
     tune_allocator(environ)
     assert environ.get(OPENBLAS_ENV) == expected
+
+
+@pytest.mark.parametrize(
+    ("exc", "limited", "expected"),
+    [
+        (SystemError("error return without exception set"), True, True),  # importing Polars at 190 MiB
+        (OSError(), True, True),  # Polars writing a CSV at 310 MiB
+        (SystemError("error return without exception set"), False, False),
+        (OSError(), False, False),
+        (OSError("disk on fire"), True, False),
+        (FileNotFoundError(), True, False),
+    ],
+)
+def test_errors_that_say_nothing_are_memory_only_under_a_memory_limit(
+    monkeypatch: pytest.MonkeyPatch, exc: BaseException, limited: bool, expected: bool
+) -> None:
+    from csmkpi.cli import supervisor
+    from csmkpi.cli.runner import out_of_memory
+
+    monkeypatch.setattr(supervisor, "memory_rlimit", lambda: limited)
+    assert out_of_memory(exc) is expected
+
+
+def test_background_errors_are_one_line_and_memory_is_none(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Python printed them as tracebacks: "Exception in thread csmkpi-trend_1", "Exception ignored in".
+    import threading
+
+    from csmkpi.cli.runner import quiet_background
+
+    monkeypatch.setattr(sys, "unraisablehook", sys.unraisablehook)
+    monkeypatch.setattr(threading, "excepthook", threading.excepthook)
+    quiet_background()
+
+    def fail(exc: BaseException) -> None:
+        raise exc
+
+    for exc in (ValueError("odd"), MemoryError()):
+        worker = threading.Thread(target=fail, args=(exc,), name="csmkpi-test")
+        worker.start()
+        worker.join()
+
+    class Finalised:
+        def __del__(self) -> None:
+            raise KeyError("gone")
+
+    Finalised()
+    err = capsys.readouterr().err
+    assert err.splitlines() == [
+        "internal error (ignored) in thread csmkpi-test: ValueError: odd",
+        "internal error (ignored) in a finaliser: KeyError: 'gone'",
+    ]
