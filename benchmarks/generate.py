@@ -18,7 +18,8 @@ ticket and touch rates; 1 CSM per ~65 accounts (teams of 8, a manager per 2 team
 new logos through the window; churn with explicit 0 rows or missing rows afterwards; reactivations; expansions
 and contractions; ownership changes in ``assignments.csv`` (with gaps that fall back to ``accounts.csm_id``);
 unassigned accounts; open tickets, empty contacts and reopened flags; CSAT after tickets and NPS all year;
-expansion / renewal / new-business opportunities from csm, sales, marketing and partner; a few enum values in
+expansion / renewal / new-business opportunities from csm, sales, marketing and partner; churn reasons on 70% of
+the churned accounts and loss reasons on 75% of the lost deals, in a few spellings; a few enum values in
 upper case (``CSAT``, ``CSM``) and a few orphan tickets whose account is not in accounts.csv. Product usage has a
 row per account and month of the window (M: 200,000 x 36 = 7.2 million rows): seats bought with the MRR, active users
 ramping up after the contract start, Enterprise using about half its seats; milestones are mostly reached by the
@@ -83,6 +84,17 @@ SOURCES = {
     "renewal": (("csm", 0.70), ("sales", 0.30)),
     "new_business": (("sales", 0.60), ("marketing", 0.25), ("partner", 0.10), ("csm", 0.05)),
 }
+
+# Why churned accounts left (accounts.churn_reason) and lost deals were lost (opportunities.loss_reason), as a
+# CRM exports them: a few spellings and a multi-select value; some are left empty (drawn apart).
+CHURN_REASONS = (
+    ("Too expensive", 0.30),
+    ("Switched to competitor", 0.25),
+    ("budget cuts", 0.15),
+    ("Product gaps", 0.20),
+    ("Price;Support", 0.10),
+)
+LOSS_REASONS = (("No budget", 0.30), ("Timing", 0.25), ("Lost to competitor", 0.30), ("Too expensive", 0.15))
 
 
 def _days(d: date) -> int:
@@ -240,6 +252,7 @@ def accounts(lo: int, hi: int, n_csms: int) -> pl.DataFrame:
         .then(churn_idx + 2 + (u[15] * 10).floor())
         .cast(pl.Int64),
         zero_rows=(u[16] * 4).floor().cast(pl.Int64),
+        churn_reason=pl.when((churn_idx < MONTHS) & (u[18] >= 0.3)).then(pick(u[19], CHURN_REASONS)),
         base=base * (0.55 * normal(key, 17)).exp(),
     )
     return frame
@@ -412,6 +425,9 @@ def opportunities(acc: pl.DataFrame, grid: pl.DataFrame) -> pl.DataFrame:
             created_day="created_day",
             closed_day=pl.when(pl.col("stage") == "open").then(None).otherwise(pl.col("closed_day")),
             amount=pl.when(uniform(key, 79) < 0.03).then(None).otherwise((12 * pl.col("mrr") * factor).round(2)),
+            loss_reason=pl.when((pl.col("stage") == "lost") & (uniform(key, 87) >= 0.25)).then(
+                pick(uniform(key, 88), LOSS_REASONS)
+            ),
         )
     )
 
