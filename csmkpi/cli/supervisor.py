@@ -35,7 +35,6 @@ from dataclasses import dataclass
 from types import FrameType
 
 from csmkpi.cli import signals
-from csmkpi.output.targets import exit_noted, left_behind
 
 GRACE = 1.0  # seconds a signalled child has to end by itself before it is killed
 STALL = 5.0  # seconds without CPU, every thread waiting on another, that make a run under a memory limit stalled
@@ -145,6 +144,8 @@ class _Watch:
 
     def clean(self, ledger: bytes) -> None:
         """Remove the temp files the child left (it was killed before it could)."""
+        from csmkpi.output.targets import left_behind  # here, not before the fork: the parent stays small
+
         for path in left_behind(ledger):
             with contextlib.suppress(OSError):
                 os.unlink(path)
@@ -159,8 +160,8 @@ class _Watch:
                 code
                 and self.signum is None
                 and self.ledger is not None
-                and not exit_noted(ledger)
                 and self.memory_limited()
+                and not _noted(ledger)
             ):
                 # Native code that called exit() itself: OpenBLAS does when it cannot map its buffers
                 from csmkpi.errors import OUT_OF_MEMORY_MESSAGE
@@ -196,6 +197,12 @@ class _Watch:
             return True
         after = _oom_kills()
         return self.oom_kills is not None and after is not None and after > self.oom_kills
+
+
+def _noted(ledger: bytes) -> bool:
+    from csmkpi.output.targets import exit_noted
+
+    return exit_noted(ledger)
 
 
 def memory_rlimit() -> bool:
