@@ -274,11 +274,15 @@ def test_won_without_closed_at_and_overlapping_assignments(tmp_path: Path) -> No
     assert found[("end_before_start", "end_date")].line == 6
 
 
-def test_downgraded_check_sets_rows_aside(tmp_path: Path) -> None:
+def raw_mrr(tmp_path: Path, content: bytes) -> loading.RawTable:
+    """mrr.csv read, not yet validated."""
     path = tmp_path / "mrr.csv"
-    path.write_bytes(b"account_id,month,mrr\nA1,2026-07,10\nA2,2026-07,oops\n")
-    spec = table_spec("mrr")
-    raw = read_table(TableSource("mrr", path), list(spec), ["account_id", "month", "mrr"])
+    path.write_bytes(content)
+    return read_table(TableSource("mrr", path), list(table_spec("mrr")), ["account_id", "month", "mrr"])
+
+
+def test_downgraded_check_sets_rows_aside(tmp_path: Path) -> None:
+    raw = raw_mrr(tmp_path, b"account_id,month,mrr\nA1,2026-07,10\nA2,2026-07,oops\n")
     frame, issues = validate_table(raw, TableOptions(), {"invalid_value": "warning"})
     assert frame["account_id"].to_list() == ["A1"]
     assert issues[0].level == "warning" and "1 row set aside" in issues[0].message
@@ -287,10 +291,7 @@ def test_downgraded_check_sets_rows_aside(tmp_path: Path) -> None:
 def test_ragged_rows_as_a_warning_are_set_aside_before_any_other_check(tmp_path: Path) -> None:
     # A short row's padded columns were "missing value" errors, so ragged_row: warning still failed the run;
     # a row set aside must not make a later row with its key a duplicate either.
-    path = tmp_path / "mrr.csv"
-    path.write_bytes(b"account_id,month,mrr\nA1,2026-07,10\nA2,2026-07\nA3,2026-07,5,extra\nA2,2026-07,7\n")
-    spec = table_spec("mrr")
-    raw = read_table(TableSource("mrr", path), list(spec), ["account_id", "month", "mrr"])
+    raw = raw_mrr(tmp_path, b"account_id,month,mrr\nA1,2026-07,10\nA2,2026-07\nA3,2026-07,5,extra\nA2,2026-07,7\n")
     frame, issues = validate_table(raw, TableOptions(), {"ragged_row": "warning"})
     assert frame["account_id"].to_list() == ["A1", "A2"] and frame["mrr"].to_list() == [10, 7]
     assert sorted((i.level, i.line, i.check) for i in issues) == [
